@@ -1,0 +1,77 @@
+"""mtd: mode trees, hierarchical and mixed tensor decompositions, and trustworthy ranks.
+
+mtd implements the mathematics of expressive efficiency of convolutional
+networks (Cohen, Tamari & Shashua, ICLR 2018, and companions): mode trees and
+their tilings, matricizations, grid tensors, and matricization ranks computed
+numerically, exactly over the rationals, or modulo a prime.
+
+Heavy optional pieces (sympy, tensorly, python-flint, hypothesis) are imported
+lazily, only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._config import get_memory_limit, memory_limit, set_memory_limit
+from .bounds import theorem7_bounds, trivial_bound
+from .errors import (
+    AmbiguousRankWarning,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidIndexSetError,
+    InvalidModeTreeError,
+    MTDError,
+    TensorTooLargeError,
+)
+from .grid import grid_tensor
+from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
+from .matricization import complement, matricization_shape, matricize, unmatricize
+from .trees import ModeTree
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    # trees
+    "ModeTree",
+    "HybridTree",
+    "FROM_T",
+    "FROM_T_BAR",
+    "common_interior",
+    "hybrid_tree",
+    "hybrid_trees",
+    # matricization
+    "matricize",
+    "unmatricize",
+    "matricization_shape",
+    "complement",
+    # structural bounds
+    "theorem7_bounds",
+    "trivial_bound",
+    # grid tensors
+    "grid_tensor",
+    "get_memory_limit",
+    "set_memory_limit",
+    "memory_limit",
+    # errors
+    "MTDError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
+    "InvalidModeTreeError",
+    "InvalidIndexSetError",
+    "TensorTooLargeError",
+    "AmbiguousRankWarning",
+    # lazily imported submodule
+    "strategies",
+]
+
+_LAZY_SUBMODULES = {"strategies"}
+
+
+def __getattr__(name: str) -> Any:
+    # ``mtd.strategies`` needs hypothesis, an optional dependency: import on first use.
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'mtd' has no attribute {name!r}")

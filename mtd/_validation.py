@@ -1,0 +1,79 @@
+"""Validation helpers used at mtd's public boundary (argument names passed explicitly)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, InvalidIndexSetError
+
+__all__: list[str] = []
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise naming ``name`` and the rule."""
+    if not _is_int(value):
+        raise InvalidArgumentTypeError(
+            f"{name} must be an int; got {value!r} of type {type(value).__name__}"
+        )
+    v = int(value)
+    if minimum is not None and v < minimum:
+        raise InvalidArgumentError(f"{name} must be >= {minimum}; got {v}")
+    return v
+
+
+def check_index_set(
+    modes: Any, n_modes: int, name: str = "I", *, allow_empty: bool = False, proper: bool = False
+) -> tuple[int, ...]:
+    """Validate an index set of modes of an order-``n_modes`` tensor.
+
+    Returns the modes sorted ascending.  Raises :class:`InvalidIndexSetError`
+    (a ``ValueError``) on out-of-range or repeated modes, an empty set where one is
+    not allowed, or (with ``proper=True``) the set of all modes;
+    :class:`InvalidArgumentTypeError` on non-integers.
+    """
+    if isinstance(modes, (str, bytes)) or _is_int(modes):
+        raise InvalidArgumentTypeError(f"{name} must be an iterable of int modes; got {modes!r}")
+    try:
+        items = list(modes)
+    except TypeError:
+        raise InvalidArgumentTypeError(
+            f"{name} must be an iterable of int modes; got {type(modes).__name__}"
+        ) from None
+    bad = [m for m in items if not _is_int(m)]
+    if bad:
+        raise InvalidArgumentTypeError(
+            f"{name} must contain only int modes; got {bad[0]!r} of type {type(bad[0]).__name__}"
+        )
+    ints = [int(m) for m in items]
+    out = [m for m in ints if not 0 <= m < n_modes]
+    if out:
+        raise InvalidIndexSetError(
+            f"{name} must contain modes in 0..{n_modes - 1} (the tensor has {n_modes} modes); "
+            f"got {sorted(set(out))}"
+        )
+    if len(set(ints)) != len(ints):
+        dup = sorted({m for m in ints if ints.count(m) > 1})
+        raise InvalidIndexSetError(f"{name} must not repeat a mode; got {dup} more than once")
+    if not ints and not allow_empty:
+        raise InvalidIndexSetError(f"{name} must not be empty")
+    if proper and len(ints) == n_modes:
+        raise InvalidIndexSetError(
+            f"{name} must be a proper subset of the {n_modes} modes "
+            f"(its complement must not be empty)"
+        )
+    return tuple(sorted(ints))
+
+
+def check_rtol(rtol: Any) -> float | None:
+    if rtol is None:
+        return None
+    if not isinstance(rtol, numbers.Real) or isinstance(rtol, bool) or not float(rtol) >= 0:
+        raise InvalidArgumentError(f"rtol must be a non-negative real number or None; got {rtol!r}")
+    return float(rtol)

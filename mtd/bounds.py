@@ -1,0 +1,145 @@
+"""Structural rank bounds: what a mode tree's architecture allows, without any data.
+
+These functions look only at structure (the tree, the index set, the sizes),
+like ``opt_einsum.contract_path(..., shapes=True)``; they never build a tensor.
+
+* :func:`theorem7_bounds` — Theorem 7 of Cohen, Tamari & Shashua (ICLR 2018): for a
+  tree decomposition (eq. 3, ``g`` = product) of size ``r`` whose discretizers
+  span ``Rʳ``, and ``∅ ≠ I ≠ all modes``,
+
+  ``r^p ≤ rank [[A^y]]_I ≤ r^min(|Θ(I;T)|, |Θ(Iᶜ;T)|)``,
+
+  the lower bound for all weights outside a Lebesgue-null set, where ``p``
+  counts the sibling pairs ``(ν₁, ν₂) ∈ Θ(I;T) × Θ(Iᶜ;T)`` of depth > 1.
+* :func:`trivial_bound` — ``M^min(|I|, |Iᶜ|)``, the size of the smaller side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._validation import check_index_set, check_int
+from .errors import InvalidArgumentTypeError
+from .trees import ModeTree
+
+__all__ = ["theorem7_bounds", "theorem7_exponents", "trivial_bound"]
+
+
+def _check_tree(tree: Any) -> ModeTree:
+    if not isinstance(tree, ModeTree):
+        raise InvalidArgumentTypeError(f"tree must be a ModeTree; got {type(tree).__name__}")
+    return tree
+
+
+def theorem7_exponents(tree: ModeTree, I: Any) -> tuple[int, int]:
+    """The exponents ``(p, q)`` of Theorem 7: the bounds are ``r^p`` and ``r^q``.
+
+    ``q = min(|Θ(I;T)|, |Θ(Iᶜ;T)|)``.  ``p`` counts the interior nodes of depth
+    ≥ 1 whose children each lie inside ``I`` or inside ``Iᶜ``, with both sides
+    present; for a binary tree these are exactly the parents of the sibling
+    pairs ``(ν₁, ν₂) ∈ Θ(I;T) × Θ(Iᶜ;T)`` of depth > 1 that the theorem counts.
+    For a k-ary node the same count is used: such a node is a product of ``k``
+    sums split across the cut, a sum of ``r`` rank-one terms (see Notes of
+    :func:`theorem7_bounds`).
+
+    Parameters
+    ----------
+    tree : ModeTree
+    I : iterable of int
+        A non-empty proper subset of the modes.
+
+    Returns
+    -------
+    (p, q) : tuple of int
+
+    Examples
+    --------
+    The paper's separating example (0-based), for the baseline tree:
+
+    >>> T = mtd.ModeTree.baseline(4)
+    >>> from mtd.bounds import theorem7_exponents
+    >>> theorem7_exponents(T, [0, 2, 4, 6, 8, 9, 12, 13])
+    (6, 6)
+    """
+    tree = _check_tree(tree)
+    rows = frozenset(check_index_set(I, tree.n_modes, proper=True))
+    cols = frozenset(range(tree.n_modes)) - rows
+    q = min(len(tree.tiling(rows)), len(tree.tiling(cols)))
+    p = 0
+    for node in tree.interior_nodes:
+        if tree.depth(node) < 1:
+            continue
+        kids = tree.children(node)
+        inside = [c <= rows for c in kids]
+        outside = [c <= cols for c in kids]
+        if (
+            all(a or b for a, b in zip(inside, outside, strict=True))
+            and any(inside)
+            and any(outside)
+        ):
+            p += 1
+    return p, q
+
+
+def theorem7_bounds(tree: ModeTree, I: Any, r: int) -> tuple[int, int]:
+    """Theorem 7's ``(lower, upper)`` bounds on ``rank [[A^y]]_I`` for a tree decomposition.
+
+    Parameters
+    ----------
+    tree : ModeTree
+        The decomposition's mode tree.
+    I : iterable of int
+        A non-empty proper subset of the modes.
+    r : int
+        The decomposition's size (number of channels), ``r >= 1``.
+
+    Returns
+    -------
+    (lower, upper) : tuple of int
+        ``(r^p, r^q)`` with ``(p, q) = theorem7_exponents(tree, I)``.  ``upper``
+        holds for every weight; ``lower`` for all weights outside a null set,
+        provided the discretizers span ``Rʳ`` (``M >= r``).  Both are exact
+        Python ints, however large.
+
+    Raises
+    ------
+    InvalidIndexSetError
+        If ``I`` is empty, is all modes, or has a mode out of range.
+
+    Notes
+    -----
+    The upper bound: each tile of ``Θ(I;T)`` contributes its ``r`` channels,
+    so ``[[A]]_I`` factors through ``r^|Θ(I;T)|`` columns (likewise for Iᶜ).
+    The lower bound: weights exist for which every counted node computes
+    ``Σ_γ e_γ ⊗ e_γ`` across the cut and all else is rank one, giving rank
+    ``r^p``; an ``r^p × r^p`` minor is then a non-zero polynomial in the
+    weights, non-zero almost everywhere.  The root's children are excluded
+    because eq. 3 has no dense layer after the root.  These bounds can differ
+    from the generic rank (e.g. baseline tree, N = 8, I = {0,1,2}: bounds
+    ``(r, r²)``); see :func:`trivial_bound` for the other cap.
+
+    Examples
+    --------
+    >>> T = mtd.ModeTree.baseline(3)
+    >>> mtd.theorem7_bounds(T, [0, 1, 2], r=3)
+    (3, 9)
+    >>> mtd.theorem7_bounds(T, [0, 1, 2, 3], r=3)  # a child of the root (true rank: 1)
+    (1, 3)
+    """
+    r = check_int(r, "r", minimum=1)
+    p, q = theorem7_exponents(tree, I)
+    return r**p, r**q
+
+
+def trivial_bound(n_modes: int, I: Any, M: int) -> int:
+    """``M^min(|I|, |Iᶜ|)``: the smaller side of ``[[A]]_I`` for an ``M^N`` tensor.
+
+    Examples
+    --------
+    >>> mtd.trivial_bound(6, [0, 1], M=3)
+    9
+    """
+    n = check_int(n_modes, "n_modes", minimum=1)
+    M = check_int(M, "M", minimum=1)
+    rows = check_index_set(I, n, allow_empty=True)
+    return M ** min(len(rows), n - len(rows))
