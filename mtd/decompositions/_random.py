@@ -1,0 +1,103 @@
+"""Random weights and discretizers for the ``random`` constructors.
+
+Kinds (``kind=``):
+
+* ``"gaussian"`` — weights ``N(0, 1/fan_in)`` (``fan_in`` = the number of summed
+  coordinates), discretizers ``N(0, 1)``.
+* ``"orthogonal"`` — every weight matrix (a transfer tensor flattened to
+  ``(r_node, Π r_children)``) and the discretizer matrix has orthonormal rows or
+  columns (whichever is fewer), from the QR factorization of a Gaussian matrix.
+* ``"integer"`` — integers uniform in ``-max_weight..max_weight``; the discretizers
+  are the ``r × r`` identity stacked on random integer rows when ``M >= r`` (so they
+  span ``R^r`` and Theorem 7's hypothesis holds), random integer rows otherwise.
+  Exact and modular arithmetic apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._validation import _is_int, check_int
+from ..errors import InvalidArgumentError, InvalidArgumentTypeError
+from ..trees import ModeTree, format_node
+
+__all__ = ["KINDS", "check_kind", "random_array", "random_discretizers", "size_function"]
+
+KINDS = ("gaussian", "orthogonal", "integer")
+
+
+def check_kind(kind: Any) -> str:
+    """Return ``kind`` if valid, else raise listing the valid kinds."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise InvalidArgumentError(f"kind must be one of {KINDS}; got {kind!r}")
+    return kind
+
+
+def random_array(
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    kind: str,
+    max_weight: int,
+) -> np.ndarray:
+    """A random weight array of ``shape`` (first axis: the node's channels)."""
+    if kind == "integer":
+        return rng.integers(-max_weight, max_weight + 1, size=shape, dtype=np.int64)
+    rows = shape[0]
+    cols = int(np.prod(shape[1:]))
+    if kind == "gaussian":
+        return rng.standard_normal(shape) / np.sqrt(max(cols, 1))
+    g = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(g)
+    q = q * np.sign(np.diag(r))  # Haar-distributed
+    mat = q if rows >= cols else q.T
+    return np.ascontiguousarray(mat).reshape(shape)
+
+
+def random_discretizers(
+    rng: np.random.Generator, M: int, r_in: int, kind: str, max_weight: int
+) -> np.ndarray:
+    """An ``(M, r_in)`` discretizer matrix of the given kind."""
+    if kind == "integer":
+        if M >= r_in:
+            extra = rng.integers(-max_weight, max_weight + 1, size=(M - r_in, r_in))
+            return np.vstack([np.eye(r_in, dtype=np.int64), extra.astype(np.int64)])
+        return rng.integers(-max_weight, max_weight + 1, size=(M, r_in), dtype=np.int64)
+    if kind == "gaussian":
+        return rng.standard_normal((M, r_in))
+    return random_array(rng, (M, r_in), "orthogonal", max_weight)
+
+
+def size_function(tree: ModeTree, r: Any, name: str = "r") -> Any:
+    """``node -> size`` from ``r``: an int, or a mapping of nodes and/or depths to ints."""
+    if _is_int(r):
+        val = check_int(r, name, minimum=1)
+        return lambda node: val
+    if not isinstance(r, Mapping):
+        raise InvalidArgumentTypeError(
+            f"{name} must be an int or a mapping from nodes / depths to ints; got "
+            f"{type(r).__name__}"
+        )
+    by_node: dict[frozenset[int], int] = {}
+    by_depth: dict[int, int] = {}
+    for key, val in r.items():
+        v = check_int(val, f"{name}[{key!r}]", minimum=1)
+        if _is_int(key):
+            by_depth[int(key)] = v
+        else:
+            by_node[tree._node(key, f"{name} key")] = v
+
+    def size(node: frozenset[int]) -> int:
+        if node in by_node:
+            return by_node[node]
+        d = tree.depth(node)
+        if d in by_depth:
+            return by_depth[d]
+        raise InvalidArgumentError(
+            f"{name} gives no size for node {format_node(node)} (depth {d}); map every interior "
+            f"node or its depth"
+        )
+
+    return size
