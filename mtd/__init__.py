@@ -15,7 +15,27 @@ import importlib
 from typing import Any
 
 from ._config import get_memory_limit, memory_limit, set_memory_limit
-from .bounds import theorem7_bounds, trivial_bound
+from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
+from .decompositions import (
+    G_FUNCTIONS,
+    HierarchicalTensor,
+    MixedDecomposition,
+    TreeDecomposition,
+    contract_leaf_vectors,
+    decomposition_to_tensor,
+    embed_hybrid,
+    from_tensorly_cp,
+    from_tensorly_tt,
+    grid_entries,
+    hierarchical_svd,
+    mixed_to_tensor,
+    n_parameters,
+    parameter_count,
+    to_tensorly_cp,
+    to_tensorly_tt,
+    tree_rank_profile,
+    tree_to_tensor,
+)
 from .errors import (
     AmbiguousRankWarning,
     InvalidArgumentError,
@@ -28,6 +48,13 @@ from .errors import (
 from .grid import grid_tensor
 from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
 from .matricization import complement, matricization_shape, matricize, unmatricize
+from .ranks import (
+    DEFAULT_PRIME,
+    NumericRank,
+    matricization_rank,
+    matrix_rank,
+    numeric_rank,
+)
 from .trees import ModeTree
 
 __version__ = "0.1.0"
@@ -47,9 +74,35 @@ __all__ = [
     "unmatricize",
     "matricization_shape",
     "complement",
+    # ranks
+    "matricization_rank",
+    "matrix_rank",
+    "numeric_rank",
+    "NumericRank",
+    "DEFAULT_PRIME",
     # structural bounds
     "theorem7_bounds",
     "trivial_bound",
+    "tree_mincut_bound",
+    # decompositions
+    "TreeDecomposition",
+    "MixedDecomposition",
+    "G_FUNCTIONS",
+    "embed_hybrid",
+    "tree_to_tensor",
+    "mixed_to_tensor",
+    "decomposition_to_tensor",
+    "contract_leaf_vectors",
+    "grid_entries",
+    "hierarchical_svd",
+    "HierarchicalTensor",
+    "tree_rank_profile",
+    "to_tensorly_cp",
+    "from_tensorly_cp",
+    "to_tensorly_tt",
+    "from_tensorly_tt",
+    "n_parameters",
+    "parameter_count",
     # grid tensors
     "grid_tensor",
     "get_memory_limit",

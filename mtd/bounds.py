@@ -12,17 +12,24 @@ like ``opt_einsum.contract_path(..., shapes=True)``; they never build a tensor.
   the lower bound for all weights outside a Lebesgue-null set, where ``p``
   counts the sibling pairs ``(ν₁, ν₂) ∈ Θ(I;T) × Θ(Iᶜ;T)`` of depth > 1.
 * :func:`trivial_bound` — ``M^min(|I|, |Iᶜ|)``, the size of the smaller side.
+* :func:`tree_mincut_bound` — the minimum cut of the tree decomposition read as a
+  tensor network (THEORY.md §5, "Min-cut bound"): each interior node a copy
+  tensor of its size, joined to each child by a weight matrix, leaf legs of
+  dimension ``M``; the product of the dimensions across the cheapest cut
+  separating the legs of ``I`` from those of ``Iᶜ`` bounds the rank.  On a tree
+  the cut is found exactly by dynamic programming over exact Python ints.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ._validation import check_index_set, check_int
-from .errors import InvalidArgumentTypeError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError
 from .trees import ModeTree
 
-__all__ = ["theorem7_bounds", "theorem7_exponents", "trivial_bound"]
+__all__ = ["theorem7_bounds", "theorem7_exponents", "trivial_bound", "tree_mincut_bound"]
 
 
 def _check_tree(tree: Any) -> ModeTree:
@@ -143,3 +150,102 @@ def trivial_bound(n_modes: int, I: Any, M: int) -> int:
     M = check_int(M, "M", minimum=1)
     rows = check_index_set(I, n, allow_empty=True)
     return M ** min(len(rows), n - len(rows))
+
+
+def tree_mincut_bound(
+    tree: ModeTree,
+    I: Any,
+    *,
+    r: int,
+    M: int,
+    sizes: Mapping[Any, int] | None = None,
+    dense_output: bool = False,
+) -> int:
+    """The min-cut upper bound on ``rank [[A^y]]_I`` for a tree decomposition's architecture.
+
+    The decomposition is read as a tensor network: interior node ``ν`` is a copy
+    tensor of dimension ``r_ν`` joined to each child ``c`` through a weight
+    matrix, so the edge can carry rank at most ``min(r_ν, r_c)``; a leaf is the
+    ``M × r`` discretizer matrix, so its edge carries at most
+    ``min(r_ν, r, M)``.  In the eq. 3 form the root's channel is fixed to the
+    output ``y``, so the root is a rank-one product and its edges count 1; with
+    ``dense_output=True`` (COLT form) the root keeps dimension ``r_root``.  The
+    product of the edge capacities across any cut separating the leaves of ``I``
+    from those of ``Iᶜ`` bounds the rank; this returns the smallest such product,
+    found exactly by dynamic programming on the tree.
+
+    Parameters
+    ----------
+    tree : ModeTree
+    I : iterable of int
+        A non-empty proper subset of the modes.
+    r : int
+        The size (channels) of every interior node not in ``sizes``, and of the
+        leaves.
+    M : int
+        The number of discretizers (dimension of every mode).
+    sizes : mapping node -> int, optional
+        Per-node sizes ``r_ν`` overriding ``r``.
+    dense_output : bool, default False
+        Whether a dense layer follows the root (COLT form).
+
+    Returns
+    -------
+    int
+        An upper bound on the rank for every choice of weights.  It is never
+        above Theorem 7's upper bound (for ``M >= r``) nor the trivial bound
+        ``M^min(|I|, |Iᶜ|)``.
+
+    Examples
+    --------
+    THEORY.md §5's example where Theorem 7's bounds (r, r²) differ: the cut
+    finds the generic rank r.
+
+    >>> mtd.tree_mincut_bound(mtd.ModeTree.baseline(3), [0, 1, 2], r=3, M=3)
+    3
+    >>> mtd.tree_mincut_bound(mtd.ModeTree.baseline(3), [0, 2, 4, 6], r=3, M=2)
+    16
+    """
+    tree = _check_tree(tree)
+    r = check_int(r, "r", minimum=1)
+    M = check_int(M, "M", minimum=1)
+    rows = frozenset(check_index_set(I, tree.n_modes, proper=True))
+    size: dict[Any, int] = {}
+    for key, value in (sizes or {}).items():
+        node = tree._node(key, "sizes key")
+        if tree.is_leaf(node):
+            raise InvalidArgumentError(
+                f"sizes must give interior nodes only; got leaf {sorted(node)}"
+            )
+        size[node] = check_int(value, f"sizes[{sorted(node)}]", minimum=1)
+
+    kids_of = tree._children  # internal: nodes are already validated here
+    leaf_dim = min(r, M)
+
+    def dim(node: Any) -> int:
+        if node not in kids_of:
+            return leaf_dim
+        if node == tree.root and not dense_output:
+            return 1
+        return size.get(node, r)
+
+    # cost[node] = (cheapest product with node on the I side, ... on the Iᶜ side);
+    # None stands for "impossible" (a leaf on the wrong side).
+    cost: dict[Any, tuple[int | None, int | None]] = {}
+    for node in reversed(tree.nodes):
+        kids = kids_of.get(node)
+        if not kids:
+            cost[node] = (1, None) if node <= rows else (None, 1)
+            continue
+        d = dim(node)
+        sides: list[int | None] = []
+        for s in (0, 1):
+            total: int | None = 1
+            for c in kids:
+                same, other = cost[c][s], cost[c][1 - s]
+                cut = None if other is None else other * min(d, dim(c))
+                best = cut if same is None else same if cut is None else min(same, cut)
+                total = None if total is None or best is None else total * best
+            sides.append(total)
+        cost[node] = (sides[0], sides[1])
+    return min(v for v in cost[tree.root] if v is not None)

@@ -58,3 +58,47 @@ def test_argument_errors():
     with pytest.raises(ValueError, match="r must be >= 1; got 0"):
         theorem7_bounds(ModeTree.baseline(2), [0], 0)
     assert trivial_bound(6, [0, 1], 3) == 9 and trivial_bound(6, [], 3) == 1
+
+
+# ------------------------------------------------------------------ min-cut on trees
+
+
+@pytest.mark.parametrize(
+    ("tree", "I", "r", "M", "want"),
+    [
+        # THEORY.md §5: Theorem 7 gives (r, r²) here; the cheapest cut is one leaf edge: r
+        (ModeTree.baseline(3), [0, 1, 2], 3, 3, 3),
+        # a child of the root: eq. 3's root is a rank-one product
+        (ModeTree.baseline(3), [0, 1, 2, 3], 3, 3, 1),
+        # interleaved: four split leaf pairs, each edge min(r, M) = 2
+        (ModeTree.baseline(3), [0, 2, 4, 6], 3, 2, 16),
+        # star tree (CP form with dense output): cut the smaller side's leaf edges or r
+        (ModeTree.star(4), [0, 1], 5, 2, 1),
+    ],
+)
+def test_tree_mincut_worked_examples(tree, I, r, M, want):
+    assert mtd.tree_mincut_bound(tree, I, r=r, M=M) == want
+
+
+def test_tree_mincut_dense_output_and_sizes():
+    T = ModeTree.baseline(3)
+    # with a dense output layer the root keeps its r channels: cut one root edge
+    assert mtd.tree_mincut_bound(T, [0, 1, 2, 3], r=3, M=3, dense_output=True) == 3
+    assert mtd.tree_mincut_bound(ModeTree.star(4), [0, 1], r=5, M=2, dense_output=True) == 4
+    # shrinking one node's size shrinks the cut through it
+    sizes = {frozenset(range(4)): 2}
+    assert mtd.tree_mincut_bound(T, [0, 1, 2, 3], r=3, M=3, sizes=sizes, dense_output=True) == 2
+    with pytest.raises(ValueError, match="interior nodes only"):
+        mtd.tree_mincut_bound(T, [0], r=3, M=3, sizes={0: 2})
+
+
+@given(mode_trees(min_modes=2, max_modes=14, max_arity=2), st.data(), st.integers(1, 4))
+def test_tree_mincut_between_theorem7_bounds(tree, data, r):
+    # Theorem 7 (binary trees, M >= r): lower <= generic rank <= min-cut <= upper
+    I = data.draw(index_sets(tree.n_modes))
+    M = data.draw(st.integers(r, r + 2))
+    lo, hi = theorem7_bounds(tree, I, r)
+    cut = mtd.tree_mincut_bound(tree, I, r=r, M=M)
+    assert lo <= cut <= min(hi, trivial_bound(tree.n_modes, I, M))
+    Ic = sorted(set(range(tree.n_modes)) - set(I))
+    assert mtd.tree_mincut_bound(tree, Ic, r=r, M=M) == cut

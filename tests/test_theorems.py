@@ -1,0 +1,85 @@
+"""The checks behind `mtd verify`: they hold, and they can fail."""
+
+import json
+
+import numpy as np
+import pytest
+
+import mtd
+from mtd import theorems
+from mtd.theorems import CHECKS, CheckReport, run_checks
+
+
+def test_quick_run_holds_and_reports():
+    reports = run_checks(quick=True)
+    assert [r.claim for r in reports] and all(isinstance(r, CheckReport) for r in reports)
+    assert all(r.holds for r in reports), theorems.reports_to_markdown(reports)
+    md = theorems.reports_to_markdown(reports)
+    assert md.count("\n") == len(reports) + 1 and "| holds |" in md
+    data = json.loads(theorems.reports_to_json(reports))
+    assert data["all_hold"] and len(data["checks"]) == len(CHECKS)
+    assert reports[0].to_dict()["verdict"] == "holds"
+
+
+# Each check must be able to fail: break the code it checks and watch the verdict flip.
+
+
+def test_tiling_check_fails_on_wrong_tiling(monkeypatch):
+    monkeypatch.setattr(mtd.ModeTree, "tiling", lambda self, I: tuple(self.leaves)[:1])
+    assert not theorems.check_tilings(n_trees=5).holds
+
+
+def test_dilation_check_fails_on_wrong_tree(monkeypatch):
+    real = mtd.ModeTree.from_dilations.__func__
+
+    def wrong(cls, dilations):
+        return real(cls, list(reversed(list(dilations))))
+
+    monkeypatch.setattr(mtd.ModeTree, "from_dilations", classmethod(wrong))
+    assert not theorems.check_dilation_trees(layers=[3]).holds
+
+
+def test_swapped_check_fails_on_wrong_companion(monkeypatch):
+    monkeypatch.setattr(mtd.ModeTree, "swapped", classmethod(lambda cls, L, k: cls.linear(2**L)))
+    assert not theorems.check_swapped_shared_nodes(layers=[2]).holds
+
+
+def test_theorem7_check_fails_on_wrong_bounds(monkeypatch):
+    monkeypatch.setattr(theorems, "theorem7_exponents", lambda tree, I: (5, 6))
+    assert not theorems.check_theorem7_structure(n_cases=3).holds
+
+
+def test_rank_check_fails_on_wrong_rank(monkeypatch):
+    monkeypatch.setattr(theorems, "matrix_rank", lambda X, method: min(np.shape(X)))
+    assert not theorems.check_exact_ranks(n_cases=10).holds
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_each_check_is_timed(name):
+    rep = CHECKS[name](**theorems._QUICK[name])
+    assert rep.seconds >= 0 and rep.setting and rep.expected and rep.measured
+
+
+def test_theorem7_check_fails_when_ranks_exceed_bounds(monkeypatch):
+    monkeypatch.setattr(theorems, "theorem7_bounds", lambda tree, I, r: (1, 1))
+    assert not theorems.check_theorem7_exact(n_cases=4, max_modes=5).holds
+
+
+def test_claim5_check_fails_on_a_wrong_embedding(monkeypatch):
+    import mtd.decompositions as dec
+
+    real = dec.embed_hybrid
+
+    def wrong(H, T, Tb, mix, *, hybrid=None):
+        # embed into the wrong mixture: interconnect nowhere
+        return real(H, T, Tb, mix, hybrid=hybrid).__class__.random(
+            T, Tb, [], M=2, r=2 * H.r, kind="integer", seed=0
+        )
+
+    monkeypatch.setattr(dec, "embed_hybrid", wrong)
+    assert not theorems.check_claim5(n_hybrids=3).holds
+
+
+def test_separating_example_check_fails_on_wrong_ranks(monkeypatch):
+    monkeypatch.setattr(theorems, "matricization_rank", lambda A, I, method: 1)
+    assert not theorems.check_separating_example().holds
