@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import decompositions, networks
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .decompositions import (
@@ -48,6 +49,18 @@ from .errors import (
 from .grid import grid_tensor
 from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
 from .matricization import complement, matricization_shape, matricize, unmatricize
+from .networks import (
+    DilatedConvNet,
+    GCLayer,
+    InterconnectedDilatedNets,
+    OperationCount,
+    OverlappingConvAC,
+    PoolingConvAC,
+    image_modes,
+    image_partition,
+    image_tree,
+    pooling_tree,
+)
 from .ranks import (
     DEFAULT_PRIME,
     NumericRank,
@@ -103,6 +116,17 @@ __all__ = [
     "from_tensorly_tt",
     "n_parameters",
     "parameter_count",
+    # networks
+    "DilatedConvNet",
+    "InterconnectedDilatedNets",
+    "PoolingConvAC",
+    "OverlappingConvAC",
+    "GCLayer",
+    "OperationCount",
+    "pooling_tree",
+    "image_tree",
+    "image_modes",
+    "image_partition",
     # grid tensors
     "grid_tensor",
     "get_memory_limit",
@@ -116,7 +140,9 @@ __all__ = [
     "InvalidIndexSetError",
     "TensorTooLargeError",
     "AmbiguousRankWarning",
-    # lazily imported submodule
+    # submodules
+    "decompositions",
+    "networks",
     "strategies",
 ]
 

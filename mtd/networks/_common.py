@@ -1,0 +1,403 @@
+"""Helpers shared by the network front ends: validation, weights, ``g``, arithmetic, costs.
+
+Arithmetic
+----------
+Networks evaluate in one of three arithmetics, as the decomposition engine does:
+
+* ``"float"`` — ``float64``.
+* ``"exact"`` — integer weights and inputs only.  A bound on every number the
+  evaluation forms (the same network run on absolute values) decides the dtype:
+  ``int64`` when the bound is below ``2**63`` (no overflow is possible), otherwise
+  ``object`` arrays of Python ints.  Either way the result is exact.
+* ``"modular"`` — residues modulo a prime ``p < 2**31`` stored as ``int64``
+  (products of two residues fit); matrix products split one factor into 16-bit
+  limbs so that no partial sum overflows.  Only ``g = "product"`` is polynomial.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._validation import _is_int, check_int
+from ..decompositions import G_FUNCTIONS, MODULAR_PRIME
+from ..errors import InvalidArgumentError, InvalidArgumentTypeError
+
+__all__ = [
+    "Arith",
+    "OperationCount",
+    "as_input",
+    "as_weight",
+    "check_arithmetic",
+    "check_channels",
+    "check_g",
+    "check_output_index",
+    "check_kind",
+    "g_apply",
+    "g_bound",
+    "g_fold",
+    "grid_by_points",
+    "make_arith",
+    "random_weight",
+    "row_bound",
+]
+
+KINDS = ("gaussian", "integer")
+ARITHMETICS = ("float", "exact", "modular")
+_INT64_MAX = 2**63 - 1
+_LIMB = 16
+
+
+# ----------------------------------------------------------------------------- checks
+def check_g(g: Any) -> str:
+    """Return ``g`` if it names a generalized product, else raise listing the names."""
+    if not isinstance(g, str) or g not in G_FUNCTIONS:
+        raise InvalidArgumentError(f"g must be one of {sorted(G_FUNCTIONS)}; got {g!r}")
+    return g
+
+
+def check_kind(kind: Any) -> str:
+    """Return ``kind`` if it names a kind of random weights, else raise."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise InvalidArgumentError(f"kind must be one of {KINDS}; got {kind!r}")
+    return kind
+
+
+def check_arithmetic(arithmetic: Any, *, integer: bool, g: str = "product") -> str:
+    """Resolve ``arithmetic`` (``None``: exact for integer data, else float) and check it."""
+    if arithmetic is None:
+        return "exact" if integer else "float"
+    if not isinstance(arithmetic, str) or arithmetic not in ARITHMETICS:
+        raise InvalidArgumentError(f"arithmetic must be one of {ARITHMETICS}; got {arithmetic!r}")
+    if arithmetic != "float" and not integer:
+        raise InvalidArgumentError(
+            f"arithmetic={arithmetic!r} needs integer weights and inputs (kind='integer'); "
+            f"got floating-point data"
+        )
+    if arithmetic == "modular" and g != "product":
+        raise InvalidArgumentError(
+            f"arithmetic='modular' needs g = 'product' (the only polynomial g); got g = {g!r}"
+        )
+    return arithmetic
+
+
+def check_channels(channels: Any, length: int | None, name: str = "channels") -> tuple[int, ...]:
+    """A tuple of positive ints, of the given length when ``length`` is not None."""
+    if isinstance(channels, (str, bytes)) or _is_int(channels):
+        raise InvalidArgumentTypeError(
+            f"{name} must be a sequence of ints (channels per layer); got {channels!r}"
+        )
+    try:
+        items = list(channels)
+    except TypeError:
+        raise InvalidArgumentTypeError(
+            f"{name} must be a sequence of ints (channels per layer); got {type(channels).__name__}"
+        ) from None
+    out = tuple(check_int(c, f"{name}[{i}]", minimum=1) for i, c in enumerate(items))
+    if length is not None and len(out) != length:
+        raise InvalidArgumentError(f"{name} must have {length} entries; got {len(out)}: {out}")
+    return out
+
+
+def _as_array(x: Any, name: str) -> np.ndarray:
+    if isinstance(x, (str, bytes)) or x is None:
+        raise InvalidArgumentTypeError(f"{name} must be a numeric array; got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentTypeError(f"{name} must be a numeric array; got {x!r}") from exc
+    if arr.dtype == object:
+        flat = arr.ravel().tolist()
+        if flat and all(_is_int(v) for v in flat):
+            return arr  # Python ints (exact), possibly beyond int64
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgumentTypeError(f"{name} must hold real numbers; got {x!r}") from exc
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise InvalidArgumentTypeError(
+            f"{name} must hold real numbers (integer or float); got dtype {arr.dtype}"
+        )
+    return arr
+
+
+def as_weight(x: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """A read-only ``int64`` (integer input) or ``float64`` copy of a weight array."""
+    arr = _as_array(x, name)
+    if arr.dtype == object:
+        if any(abs(int(v)) > _INT64_MAX for v in arr.ravel().tolist()):
+            raise InvalidArgumentError(f"{name} has integers too large for int64")
+        arr = arr.astype(np.int64)
+    arr = np.array(arr, dtype=np.dtype(np.int64 if arr.dtype.kind in "iu" else np.float64))
+    if arr.dtype == np.float64 and not np.all(np.isfinite(arr)):
+        raise InvalidArgumentError(f"{name} must be finite; got inf or nan")
+    if shape is not None and arr.shape != shape:
+        raise InvalidArgumentError(f"{name} must have shape {shape}; got {arr.shape}")
+    arr.setflags(write=False)
+    return arr
+
+
+def as_input(x: Any, name: str = "x") -> np.ndarray:
+    """A real input array: integers are kept (exact evaluation), floats as ``float64``."""
+    arr = _as_array(x, name)
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float64, copy=False)
+        if not np.all(np.isfinite(arr)):
+            raise InvalidArgumentError(f"{name} must be finite; got inf or nan")
+    elif arr.dtype.kind in "iu":
+        arr = arr.astype(np.int64, copy=False)
+    return arr
+
+
+def is_int_array(a: np.ndarray) -> bool:
+    """Whether ``a`` holds integers (an integer dtype, or Python ints in an object array)."""
+    return a.dtype.kind in "iu" or a.dtype == object
+
+
+def random_weight(
+    rng: np.random.Generator, shape: tuple[int, ...], kind: str, max_weight: int, fan_in: int
+) -> np.ndarray:
+    """Integers in ``-max_weight..max_weight``, or Gaussians with variance ``1/fan_in``."""
+    arr: np.ndarray
+    if kind == "integer":
+        arr = rng.integers(-max_weight, max_weight + 1, size=shape, dtype=np.int64)
+    else:
+        arr = rng.standard_normal(shape) / math.sqrt(max(fan_in, 1))
+    arr.setflags(write=False)
+    return arr
+
+
+# ------------------------------------------------------------------------------- g
+def g_apply(g: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The generalized product ``g(a, b)`` elementwise (THEORY.md §3)."""
+    if g == "product":
+        return a * b
+    if g == "relu":
+        return np.maximum(a + b, 0)
+    if g == "max":
+        return np.maximum(np.maximum(a, b), 0)
+    assert g == "relu_sum"
+    return np.maximum(a, 0) + np.maximum(b, 0)
+
+
+def g_fold(g: str, xs: Sequence[np.ndarray]) -> np.ndarray:
+    """``g(…g(g(x_1, x_2), x_3)…, x_k)``: ``g`` folded in order (the engine's convention)."""
+    acc = xs[0]
+    for x in xs[1:]:
+        acc = g_apply(g, acc, x)
+    return acc
+
+
+def g_bound(g: str, bounds: Sequence[int]) -> int:
+    """A bound on ``|g|`` folded over operands bounded by ``bounds`` (Python ints)."""
+    if g == "product":
+        return math.prod(bounds)
+    if g == "max":
+        return max(bounds)
+    return sum(bounds)  # relu and relu_sum: |g(a, b)| <= |a| + |b|, also when folded
+
+
+def row_bound(w: np.ndarray) -> int:
+    """``max_γ Σ_α |w[..., γ, α]|`` as a Python int (integer weights)."""
+    if w.size == 0:
+        return 0
+    flat = np.abs(w.astype(object)).reshape(-1, w.shape[-1])
+    return int(max(sum(row) for row in flat.tolist()))
+
+
+def max_abs(a: np.ndarray) -> int:
+    """The largest absolute entry of an integer array, as a Python int."""
+    return int(max((abs(int(v)) for v in a.ravel().tolist()), default=0))
+
+
+# ------------------------------------------------------------------------ arithmetic
+class Arith:
+    """One arithmetic: conversion, matrix products (last axis), products and sums."""
+
+    def __init__(self, kind: str, dtype: Any, prime: int | None = None):
+        self.kind = kind
+        self.dtype = np.dtype(dtype)
+        self.prime = prime
+
+    def convert(self, a: np.ndarray) -> np.ndarray:
+        """``a`` in this arithmetic's dtype (residues for modular)."""
+        if self.kind == "float":
+            return np.asarray(a, dtype=np.float64)
+        if self.kind == "exact":
+            return np.asarray(a.astype(object) if self.dtype == object else a, dtype=self.dtype)
+        assert self.prime is not None
+        if a.dtype == object:
+            return np.array(
+                [int(v) % self.prime for v in a.ravel().tolist()], dtype=np.int64
+            ).reshape(a.shape)
+        return np.mod(a.astype(np.int64), self.prime)
+
+    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``a @ b`` (batched as numpy's ``matmul``)."""
+        if self.kind != "modular":
+            return np.matmul(a, b)
+        p = self.prime
+        assert p is not None
+        if b.shape[-2] >= 2**_LIMB:
+            raise InvalidArgumentError(
+                f"modular matrix products support at most {2**_LIMB - 1} summed terms; got "
+                f"{b.shape[-2]}"
+            )
+        lo = a & (2**_LIMB - 1)
+        hi = a >> _LIMB
+        out = np.matmul(lo, b) % p
+        out += (np.matmul(hi, b) % p) * ((2**_LIMB) % p) % p
+        return out % p
+
+    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The elementwise product (broadcasting)."""
+        if self.kind == "modular":
+            assert self.prime is not None
+            return (a * b) % self.prime
+        return a * b
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The elementwise sum."""
+        if self.kind == "modular":
+            assert self.prime is not None
+            return (a + b) % self.prime
+        return a + b
+
+    def sum(self, a: np.ndarray, axis: Any) -> np.ndarray:
+        """The sum over ``axis`` (terms are residues below ``2**31``, so int64 holds them)."""
+        out = a.sum(axis=axis)
+        if self.kind == "modular":
+            assert self.prime is not None
+            out = out % self.prime
+        return out
+
+
+def make_arith(arithmetic: str, *, bound: int | None = None, prime: Any = None) -> Arith:
+    """The :class:`Arith` for ``arithmetic``; ``bound`` decides the exact dtype."""
+    if arithmetic == "float":
+        return Arith("float", np.float64)
+    if arithmetic == "exact":
+        assert bound is not None
+        return Arith("exact", np.int64 if bound <= _INT64_MAX else object)
+    return Arith("modular", np.int64, check_prime(prime))
+
+
+def check_prime(prime: Any) -> int:
+    """A prime below ``2**31`` (``None``: ``2**31 - 1``)."""
+    if prime is None:
+        return int(MODULAR_PRIME)
+    if not _is_int(prime):
+        raise InvalidArgumentTypeError(f"prime must be an int; got {prime!r}")
+    p = int(prime)
+    if not 2 <= p < 2**31 or not _is_prime(p):
+        raise InvalidArgumentError(
+            f"prime must be a prime below 2**31 (so residue products fit in int64); got {p}"
+        )
+    return p
+
+
+def _is_prime(n: int) -> bool:
+    # Deterministic Miller-Rabin for n < 3.2e9 (bases 2, 3, 5, 7).
+    for q in (2, 3, 5, 7):
+        if n % q == 0:
+            return n == q
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        s += 1
+    for a in (2, 3, 5, 7):
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+# ----------------------------------------------------------------------------- costs
+@dataclass(frozen=True)
+class OperationCount:
+    """Arithmetic operations of a network evaluation.
+
+    Attributes
+    ----------
+    macs : int
+        Multiply-accumulates of the linear maps (a ``(m, n)`` matrix applied to a
+        vector costs ``m·n``).
+    nonlinear : int
+        Evaluations of the two-argument ``g`` (a product of ``k`` factors costs
+        ``k - 1``); channel swaps and copies are wiring and cost nothing.
+    """
+
+    macs: int
+    nonlinear: int
+
+    @property
+    def total(self) -> int:
+        """``macs + nonlinear``."""
+        return self.macs + self.nonlinear
+
+    def __add__(self, other: OperationCount) -> OperationCount:
+        return OperationCount(self.macs + other.macs, self.nonlinear + other.nonlinear)
+
+    def __str__(self) -> str:
+        return f"{self.macs:,} multiply-accumulates + {self.nonlinear:,} g evaluations"
+
+
+# ------------------------------------------------------------------ grids by points
+_CHUNK_BYTES = 32 * 2**20
+"""Working memory per chunk of grid points (inputs and intermediate activations)."""
+
+
+def check_output_index(output: Any, n_outputs: int) -> list[int]:
+    """Rows to evaluate: ``[output]``, or every output for ``None``."""
+    if output is None:
+        return list(range(n_outputs))
+    if not _is_int(output):
+        raise InvalidArgumentTypeError(f"output must be an int or None; got {output!r}")
+    if not 0 <= int(output) < n_outputs:
+        raise InvalidArgumentError(
+            f"output must be in 0..{n_outputs - 1} (the network has {n_outputs} outputs); "
+            f"got {output}"
+        )
+    return [int(output)]
+
+
+def grid_by_points(
+    evaluate: Any,
+    M: int,
+    N: int,
+    n_rows: int,
+    dtype: Any,
+    *,
+    max_bytes: int | None,
+    bytes_per_point: int,
+    single: bool,
+) -> np.ndarray:
+    """A grid tensor filled chunk by chunk from ``evaluate(idx) -> (B, n_rows)``.
+
+    ``idx`` is a ``(B, N)`` int64 array of index tuples in C order.  The result (shape
+    ``(M,) * N``, or ``(n_rows,) + (M,) * N`` unless ``single``) is checked against
+    the memory limit before it is allocated; each chunk uses about 32 MiB.
+    """
+    from .._config import check_allocation
+
+    shape = (M,) * N
+    full = shape if single else (n_rows, *shape)
+    check_allocation(full, np.dtype(dtype).itemsize, max_bytes=max_bytes, what="grid tensor")
+    total = M**N
+    out = np.empty((n_rows, total), dtype=dtype)
+    chunk = max(1, _CHUNK_BYTES // max(1, bytes_per_point))
+    for start in range(0, total, chunk):
+        stop = min(total, start + chunk)
+        idx = np.stack(np.unravel_index(np.arange(start, stop, dtype=np.int64), shape), axis=1)
+        out[:, start:stop] = np.asarray(evaluate(idx)).T
+    return out.reshape(full)
