@@ -163,16 +163,22 @@ def tree_mincut_bound(
 ) -> int:
     """The min-cut upper bound on ``rank [[A^y]]_I`` for a tree decomposition's architecture.
 
-    The decomposition is read as a tensor network: interior node ``ν`` is a copy
-    tensor of dimension ``r_ν`` joined to each child ``c`` through a weight
-    matrix, so the edge can carry rank at most ``min(r_ν, r_c)``; a leaf is the
-    ``M × r`` discretizer matrix, so its edge carries at most
-    ``min(r_ν, r, M)``.  In the eq. 3 form the root's channel is fixed to the
-    output ``y``, so the root is a rank-one product and its edges count 1; with
-    ``dense_output=True`` (COLT form) the root keeps dimension ``r_root``.  The
-    product of the edge capacities across any cut separating the leaves of ``I``
-    from those of ``Iᶜ`` bounds the rank; this returns the smallest such product,
-    found exactly by dynamic programming on the tree.
+    The decomposition is read as a tensor network.  Each interior node ``ν``
+    contributes a copy tensor — a *hyperedge* — over its channel index, of
+    dimension ``r_ν``, joining the weight matrix above ``ν`` to the weight
+    matrices of its children; a leaf ``j`` is the ``M × r`` discretizer matrix,
+    whose mode leg (dimension ``M``) is open on the side of ``j``.  Every
+    matrix is placed on one side of a cut; a hyperedge whose matrices lie on
+    both sides costs its dimension once, and so does an open leg on the wrong
+    side.  The product of the costs of any placement bounds the rank, and this
+    returns the smallest such product, found exactly by dynamic programming on
+    the tree (Python ints, however large).
+
+    In the eq. 3 form the root's channel is fixed to the output ``y``, so its
+    hyperedge has dimension 1 (a rank-one product); with ``dense_output=True``
+    (COLT form) the root's hyperedge keeps its dimension and the output vector
+    may sit on either side.  For the COLT form a node's hyperedge is the index
+    shared by its children, so give ``sizes`` as the children's channel counts.
 
     Parameters
     ----------
@@ -180,21 +186,31 @@ def tree_mincut_bound(
     I : iterable of int
         A non-empty proper subset of the modes.
     r : int
-        The size (channels) of every interior node not in ``sizes``, and of the
-        leaves.
+        The hyperedge dimension (channels) of every interior node not in
+        ``sizes``, and the number of columns of the discretizers.
     M : int
         The number of discretizers (dimension of every mode).
     sizes : mapping node -> int, optional
-        Per-node sizes ``r_ν`` overriding ``r``.
+        Per-node hyperedge dimensions overriding ``r``.
     dense_output : bool, default False
         Whether a dense layer follows the root (COLT form).
 
     Returns
     -------
     int
-        An upper bound on the rank for every choice of weights.  It is never
-        above Theorem 7's upper bound (for ``M >= r``) nor the trivial bound
+        An upper bound on the rank for every choice of weights; never above
+        Theorem 7's upper bound (for ``M >= r``) nor the trivial bound
         ``M^min(|I|, |Iᶜ|)``.
+
+    Notes
+    -----
+    Cutting a copy tensor of dimension ``d`` between any two groups of its legs
+    leaves a matrix of rank ``d``, which is why a hyperedge is paid once however
+    many of its matrices lie across the cut.  Let ``f(ν, s)`` be the cheapest
+    product for the subtree under the matrix above ``ν`` when that matrix is on
+    side ``s``; then ``f(ν, s) = min(Π_c f(c, s), r_ν · Π_c min_t f(c, t))`` and,
+    for a leaf, ``f(j, s) = 1`` on the side of ``j`` and ``min(M, r)`` on the
+    other.
 
     Examples
     --------
@@ -220,32 +236,26 @@ def tree_mincut_bound(
         size[node] = check_int(value, f"sizes[{sorted(node)}]", minimum=1)
 
     kids_of = tree._children  # internal: nodes are already validated here
-    leaf_dim = min(r, M)
-
-    def dim(node: Any) -> int:
-        if node not in kids_of:
-            return leaf_dim
-        if node == tree.root and not dense_output:
-            return 1
-        return size.get(node, r)
-
-    # cost[node] = (cheapest product with node on the I side, ... on the Iᶜ side);
-    # None stands for "impossible" (a leaf on the wrong side).
-    cost: dict[Any, tuple[int | None, int | None]] = {}
+    leaf_cut = min(r, M)
+    # f[node] = (cheapest product with the matrix above node on the I side, on the Iᶜ side)
+    f: dict[Any, tuple[int, int]] = {}
+    root_cost = 1
     for node in reversed(tree.nodes):
         kids = kids_of.get(node)
         if not kids:
-            cost[node] = (1, None) if node <= rows else (None, 1)
+            f[node] = (1, leaf_cut) if node <= rows else (leaf_cut, 1)
             continue
-        d = dim(node)
-        sides: list[int | None] = []
-        for s in (0, 1):
-            total: int | None = 1
-            for c in kids:
-                same, other = cost[c][s], cost[c][1 - s]
-                cut = None if other is None else other * min(d, dim(c))
-                best = cut if same is None else same if cut is None else min(same, cut)
-                total = None if total is None or best is None else total * best
-            sides.append(total)
-        cost[node] = (sides[0], sides[1])
-    return min(v for v in cost[tree.root] if v is not None)
+        together = [1, 1]
+        split = 1
+        for c in kids:
+            a, b = f[c]
+            together[0] *= a
+            together[1] *= b
+            split *= min(a, b)
+        if node == tree.root:
+            d = size.get(node, r) if dense_output else 1
+            root_cost = min(together[0], together[1], d * split)
+        else:
+            d = size.get(node, r)
+            f[node] = (min(together[0], d * split), min(together[1], d * split))
+    return root_cost

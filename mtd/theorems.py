@@ -16,6 +16,7 @@ never claims more than it checked.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Seed
-from .bounds import theorem7_bounds, theorem7_exponents, trivial_bound
+from .bounds import theorem7_bounds, theorem7_exponents, tree_mincut_bound, trivial_bound
 from .hybrids import common_interior, hybrid_trees
 from .ranks import matricization_rank, matrix_rank
 from .trees import ModeTree
@@ -42,6 +43,10 @@ __all__ = [
     "check_theorem7_exact",
     "check_claim5",
     "check_separating_example",
+    "check_depth_efficiency",
+    "check_pooling_geometry",
+    "check_generalized_g",
+    "check_overlapping",
     "run_checks",
     "reports_to_markdown",
     "reports_to_json",
@@ -354,50 +359,236 @@ def check_claim5(*, h: int = 2, seed: Seed = 0, n_hybrids: int | None = None) ->
     )
 
 
-@_timed
-def check_separating_example(*, r: int = 2, seed: Seed = 0) -> CheckReport:
-    """The paper's separating example for k = 2 (N = 16), with exact ranks.
+def _max_exact_rank(
+    make: Callable[[int], np.ndarray], I: Any, *, tries: int = 3, stop_at: int | None = None
+) -> int:
+    """The largest exact rank of ``[[make(seed)]]_I`` over a few seeds.
 
-    ``I = {0,2,4,6,8,9,12,13}``; H takes the segments of ``{0..3}`` and
-    ``{4..7}`` from T and everything else from T̄.  Theorem 7's bounds meet
-    (computed from the trees): ``r^6`` for T and T̄, ``r^8`` for H, so the
-    generic ranks are exactly those; a random integer decomposition (M = r)
-    whose exact rank reaches the bound witnesses it.
+    Random integer weights reach the generic rank except on a null set; a few tries
+    guard against an unlucky draw.  Each value is a lower bound on the generic rank,
+    so the search stops early once it reaches ``stop_at`` (a proven upper bound).
+    """
+    best = 0
+    for seed in range(tries):
+        best = max(best, matricization_rank(make(seed), I, method="exact"))
+        if stop_at is not None and best >= stop_at:
+            break
+    return best
+
+
+@_timed
+def check_separating_example(*, r: int = 2, ks: Iterable[int] = (2, 3)) -> CheckReport:
+    """The separating example (and Corollary 8's exponents) for each k, with exact ranks.
+
+    For ``L = 4`` (N = 16) and each ``k``: T (baseline), T̄ (k-swapped), mixture
+    nodes the blocks of ``2^k`` modes, H and I from
+    :func:`mtd.separation.separating_example`.  Expected (theory): Theorem 7's
+    bounds meet at ``r^(N/4 + N/2^(k+1))`` for T and T̄ and at ``r^(N/2)`` for H;
+    measured: the largest exact rank of a few random integer decompositions
+    (``M = r``, weights in -1000..1000), which must reach those values.  The
+    exponent ratio is ``2/(1 + 2^(1-k))`` (Corollary 8).
     """
     from .decompositions import TreeDecomposition
-    from .hybrids import FROM_T, FROM_T_BAR, hybrid_tree
+    from .separation import separating_example
 
-    T, T_bar = ModeTree.baseline(4), ModeTree.swapped(4, 2)
-    blocks = [frozenset(range(4 * i, 4 * i + 4)) for i in range(4)]
-    choice = {blocks[0]: FROM_T, blocks[1]: FROM_T, blocks[2]: FROM_T_BAR, blocks[3]: FROM_T_BAR}
-    choice[T.root] = FROM_T_BAR
-    H = hybrid_tree(T, T_bar, blocks, choice).tree
-    I = [0, 2, 4, 6, 8, 9, 12, 13]
-    rng = np.random.default_rng(seed)
-    expected: dict[str, int] = {}
-    measured: dict[str, int] = {}
-    for name, tree in (("T", T), ("T_bar", T_bar), ("H", H)):
-        lower, upper = theorem7_bounds(tree, I, r)
-        expected[name] = upper if lower == upper else -1
-        best = 0
-        for _try in range(3):
-            dec = TreeDecomposition.random(
-                tree, M=r, r=r, kind="integer", max_weight=1000, seed=rng
-            )
-            best = max(
-                best, matricization_rank(dec.to_tensor(arithmetic="exact"), I, method="exact")
-            )
-            if best >= upper:
-                break
-        measured[name] = best
-    ok = measured == expected and expected == {"T": r**6, "T_bar": r**6, "H": r**8}
+    ks = list(ks)
+    L = 4
+    N = 2**L
+    rng = np.random.default_rng(0)
+    rows: list[str] = []
+    measured_rows: list[str] = []
+    ok = True
+    details: dict[str, Any] = {}
+    for k in ks:
+        ex = separating_example(L, k)
+        want = {"T": N // 4 + N // 2 ** (k + 1), "T_bar": N // 4 + N // 2 ** (k + 1), "H": N // 2}
+        got: dict[str, int] = {}
+        for name, tree in (("T", ex.T), ("T_bar", ex.T_bar), ("H", ex.hybrid.tree)):
+            lower, upper = theorem7_bounds(tree, ex.I, r)
+            ok &= lower == upper == r ** want[name]
+            seeds = [int(x) for x in rng.integers(0, 2**32, size=3)]
+
+            def make(i: int, tree: ModeTree = tree, seeds: list[int] = seeds) -> np.ndarray:
+                dec = TreeDecomposition.random(
+                    tree, M=r, r=r, kind="integer", max_weight=1000, seed=seeds[i]
+                )
+                return dec.to_tensor(arithmetic="exact")
+
+            got[name] = _max_exact_rank(make, ex.I, stop_at=upper)
+        ok &= got == {n: r**e for n, e in want.items()}
+        rows.append(f"k={k}: T {r}^{want['T']}, T_bar {r}^{want['T_bar']}, H {r}^{want['H']}")
+        measured_rows.append(f"k={k}: T {got['T']}, T_bar {got['T_bar']}, H {got['H']}")
+        details[f"k={k}"] = {"I": list(ex.I), "expected_exponents": want, "measured": got}
     return CheckReport(
-        claim="separating example (k = 2)",
-        setting=f"N = 16, r = M = {r}, I = {{0,2,4,6,8,9,12,13}}",
-        expected=", ".join(f"{k}: {v}" for k, v in expected.items()) + " (bounds meet)",
-        measured=", ".join(f"{k}: {v}" for k, v in measured.items()) + " (exact ranks)",
+        claim="separating example",
+        setting=f"N = {N}, r = M = {r}, k = {', '.join(map(str, ks))}; exact ranks",
+        expected="; ".join(rows),
+        measured="; ".join(measured_rows),
         holds=ok,
-        details={"expected": expected, "measured": measured},
+        details=details,
+    )
+
+
+@_timed
+def check_depth_efficiency(*, N: int = 16, M: int = 2, r: int = 2) -> CheckReport:
+    """COLT'16: the deep ConvAC's odd-modes matricization has rank min(r_0, M)^(N/2).
+
+    A deep ConvAC (binary pooling, COLT form, ``r`` channels per layer, integer
+    weights) and a shallow one (CP) with ``Z = r`` components.  Expected: the
+    deep network reaches ``min(r, M)^(N/2)`` on the odd modes (its almost-everywhere
+    lower bound, here also the trivial bound ``M^(N/2)``); the shallow network's rank
+    is at most ``Z`` for every weight, so a shallow network needs at least
+    ``min(r, M)^(N/2)`` components to match.
+    """
+    from .networks import PoolingConvAC
+
+    odd = list(range(1, N, 2))
+    tree = ModeTree.balanced(N)
+    depth = tree.height
+
+    def deep(seed: int) -> np.ndarray:
+        net = PoolingConvAC(tree, (r,) * depth, M=M, kind="integer", max_weight=1000, seed=seed)
+        return net.grid_tensor()
+
+    def shallow(seed: int) -> np.ndarray:
+        net = PoolingConvAC.shallow(N, M=M, Z=r, kind="integer", max_weight=1000, seed=seed)
+        return net.grid_tensor()
+
+    want = min(r, M) ** (N // 2)
+    got_deep = _max_exact_rank(deep, odd, stop_at=want)
+    got_shallow = _max_exact_rank(shallow, odd)
+    return CheckReport(
+        claim="depth efficiency (COLT'16)",
+        setting=f"N = {N}, M = {M}, r = {r}; odd modes; shallow Z = {r}",
+        expected=f"deep: {want}; shallow: <= {r}",
+        measured=f"deep: {got_deep}; shallow: {got_shallow}",
+        holds=got_deep == want and got_shallow <= r,
+        details={"deep": got_deep, "shallow": got_shallow, "needed_components": want},
+    )
+
+
+@_timed
+def check_pooling_geometry(*, side: int = 4, M: int = 2, r: int = 2) -> CheckReport:
+    """ICLR'17 Thm. 1: the pooling windows decide which partitions get high rank.
+
+    A ``side × side`` image (2×2 windows), contiguous and mirror pooling, on the
+    coarse (left half), top-half and interleaved (checkerboard) partitions.
+    Expected: when ``S`` first-level windows are split, rank ≥ ``min(r, M)^S``
+    (almost everywhere); every rank ≤ the min-cut bound of the pooling tree, which
+    caps coarse partitions at the channels of the last hidden layer.
+    """
+    from .networks import PoolingConvAC, image_partition, image_tree
+
+    failures: list[str] = []
+    cells: list[str] = []
+    want_cells: list[str] = []
+    details: dict[str, Any] = {}
+    for geometry in ("contiguous", "mirror"):
+        tree = image_tree(side, geometry=geometry)
+        windows = [n for n in tree.interior_nodes if tree.node_height(n) == 1]
+        for part in ("left", "top", "checkerboard"):
+            I = image_partition(side, part)
+            rows = set(I)
+            S = sum(1 for w in windows if 0 < len(w & rows) < len(w))
+            lower = min(r, M) ** S
+            upper = tree_mincut_bound(tree, I, r=r, M=M, dense_output=True)
+
+            def make(seed: int, tree: ModeTree = tree) -> np.ndarray:
+                net = PoolingConvAC(
+                    tree, (r,) * tree.height, M=M, kind="integer", max_weight=1000, seed=seed
+                )
+                return net.grid_tensor()
+
+            got = _max_exact_rank(make, I, stop_at=upper)
+            if not lower <= got <= upper:
+                failures.append(f"{geometry}/{part}")
+            cells.append(f"{geometry}/{part}: {got}")
+            want_cells.append(f"{geometry}/{part}: [{lower}, {upper}]")
+            details[f"{geometry}/{part}"] = {
+                "split_windows": S,
+                "lower": lower,
+                "upper": upper,
+                "measured": got,
+            }
+    return CheckReport(
+        claim="pooling geometry (ICLR'17)",
+        setting=f"{side}x{side} image, 2x2 windows, M = {M}, r = {r}",
+        expected="; ".join(want_cells) + " ([min(r,M)^S, min-cut])",
+        measured="; ".join(cells),
+        holds=not failures,
+        details=details,
+    )
+
+
+@_timed
+def check_generalized_g(*, N: int = 8, M: int = 3, Z: int = 4) -> CheckReport:
+    """ICML'16: ReLU with sum pooling in a shallow network gives rank ≤ 2; max pooling does not.
+
+    A shallow network (star tree, ``Z`` components) on integer templates: with
+    ``g`` = ``max(a,0) + max(b,0)`` (ReLU, sum pooling) it computes a sum of
+    single-mode functions, so every matricization has rank ≤ 2 (expected, for every
+    weight); with ``g = max(a, b, 0)`` (max pooling, universal) ranks above 2 occur.
+    Integer inputs stay integers through ReLU, so ranks are exact.
+    """
+    from .networks import PoolingConvAC
+
+    sets = ([0, 1, 2, 3], [0, 2, 4, 6], [0])
+    measured: dict[str, int] = {}
+    for g in ("relu_sum", "max", "product"):
+
+        def make(seed: int, g: str = g) -> np.ndarray:
+            net = PoolingConvAC.shallow(
+                N, M=M, Z=Z, g=g, kind="integer", max_weight=1000, seed=seed
+            )
+            return net.grid_tensor()
+
+        measured[g] = max(_max_exact_rank(make, I) for I in sets)
+    ok = measured["relu_sum"] <= 2 < measured["max"] and measured["product"] <= Z
+    return CheckReport(
+        claim="generalized g (ICML'16)",
+        setting=f"shallow, N = {N}, M = {M}, Z = {Z}; I in {{0..3}}, evens, {{0}}",
+        expected=f"relu_sum: <= 2; max: > 2; product: <= {Z}",
+        measured=", ".join(f"{g}: {v}" for g, v in measured.items()) + " (largest rank)",
+        holds=ok,
+        details=measured,
+    )
+
+
+@_timed
+def check_overlapping(
+    *, N: int = 8, r: int = 2, windows: Iterable[int] = (1, 2, 3, 4)
+) -> CheckReport:
+    """Sharir & Shashua (ICLR'18): overlapping windows raise the two-halves rank.
+
+    Two GC layers of window ``R`` and stride 1 on ``N`` inputs, ``r`` channels,
+    global product pooling.  ``R = S = 1`` is non-overlapping: a sum of ``r``
+    products of single-input functions, so rank ≤ ``r`` for every weight
+    (expected).  Overlapping windows (``R > S``) must raise the rank of the
+    coarse (two halves) partition strictly as ``R`` grows; the library computes
+    the ranks (the paper's exact constants were not available).
+    """
+    from .networks import OverlappingConvAC
+
+    halves = list(range(N // 2))
+    ranks: dict[int, int] = {}
+    for R in windows:
+
+        def make(seed: int, R: int = R) -> np.ndarray:
+            net = OverlappingConvAC(
+                N, [(R, 1), (R, 1)], (r, r, r), kind="integer", max_weight=1000, seed=seed
+            )
+            return net.grid_tensor()
+
+        ranks[R] = _max_exact_rank(make, halves)
+    seq = [ranks[R] for R in sorted(ranks)]
+    ok = ranks[min(ranks)] <= r and all(a < b for a, b in itertools.pairwise(seq))
+    return CheckReport(
+        claim="overlapping ConvACs (ICLR'18)",
+        setting=f"N = {N}, M = r = {r}, two GC layers (R, 1); two halves",
+        expected=f"R = 1 (no overlap): <= {r}; strictly increasing in R",
+        measured=", ".join(f"R={R}: {v}" for R, v in sorted(ranks.items())),
+        holds=ok,
+        details={str(k): v for k, v in ranks.items()},
     )
 
 
@@ -410,6 +601,10 @@ CHECKS: dict[str, Callable[..., CheckReport]] = {
     "theorem7_exact": check_theorem7_exact,
     "claim5": check_claim5,
     "separating_example": check_separating_example,
+    "depth_efficiency": check_depth_efficiency,
+    "pooling_geometry": check_pooling_geometry,
+    "generalized_g": check_generalized_g,
+    "overlapping": check_overlapping,
 }
 """Registry of the checks ``mtd verify`` runs, by name."""
 
@@ -421,13 +616,16 @@ _QUICK: dict[str, dict[str, Any]] = {
     "exact_ranks": {"n_cases": 10},
     "theorem7_exact": {"n_cases": 8, "max_modes": 6},
     "claim5": {"n_hybrids": 8},
-    "separating_example": {},
+    "separating_example": {"ks": (2,)},
+    "depth_efficiency": {"N": 8},
+    "pooling_geometry": {},
+    "generalized_g": {},
+    "overlapping": {"windows": (1, 2, 3)},
 }
 
 NOT_YET_CHECKED: tuple[str, ...] = (
-    "separating example for k = 3, 4 and Corollary 8 (needs certified ranks without materializing)",
-    "the mixed decomposition against T, T_bar and T + T_bar",
-    "depth efficiency, pooling geometry, generalized g, overlapping ConvACs",
+    "separating example for k >= 4 (N >= 32: needs certified ranks without materializing)",
+    "the mixed decomposition against T, T_bar and T + T_bar (needs certified ranks, M >= r)",
 )
 """Claims of THEORY.md §5 that ``mtd verify`` does not check yet."""
 

@@ -102,3 +102,14 @@ def test_tree_mincut_between_theorem7_bounds(tree, data, r):
     assert lo <= cut <= min(hi, trivial_bound(tree.n_modes, I, M))
     Ic = sorted(set(range(tree.n_modes)) - set(I))
     assert mtd.tree_mincut_bound(tree, Ic, r=r, M=M) == cut
+
+
+def test_tree_mincut_pays_a_copy_tensor_once():
+    # ICLR'17: a coarse partition (left half of a 4x4 image, 2x2 windows in Z order) is
+    # capped by the channels of the last hidden layer, r = 2: the root's copy tensor is cut
+    # once, although two of its four legs cross.
+    tree = ModeTree.balanced(16, arity=4)
+    left = [0, 1, 2, 3, 8, 9, 10, 11]
+    assert mtd.tree_mincut_bound(tree, left, r=2, M=2, dense_output=True) == 2
+    # and a star tree with a dense output (CP with r components): rank <= r
+    assert mtd.tree_mincut_bound(ModeTree.star(6), [0, 1, 2], r=3, M=5, dense_output=True) == 3

@@ -82,4 +82,24 @@ def test_claim5_check_fails_on_a_wrong_embedding(monkeypatch):
 
 def test_separating_example_check_fails_on_wrong_ranks(monkeypatch):
     monkeypatch.setattr(theorems, "matricization_rank", lambda A, I, method: 1)
-    assert not theorems.check_separating_example().holds
+    assert not theorems.check_separating_example(ks=(2,)).holds
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("separating_example", {"ks": (2,)}),
+        ("depth_efficiency", {"N": 8}),
+        ("pooling_geometry", {}),
+        ("overlapping", {"windows": (1, 2)}),
+    ],
+)
+def test_rank_based_checks_fail_when_ranks_are_wrong(monkeypatch, name, kwargs):
+    # a rank routine that always answers 1 must flip every rank-based verdict
+    monkeypatch.setattr(theorems, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 1)
+    assert not CHECKS[name](**kwargs).holds
+
+
+def test_generalized_g_check_fails_when_relu_sum_rank_exceeds_two(monkeypatch):
+    monkeypatch.setattr(theorems, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 3)
+    assert not theorems.check_generalized_g().holds
