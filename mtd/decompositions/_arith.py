@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._modular import is_prime
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..ranks import DEFAULT_PRIME as _RANKS_DEFAULT_PRIME
 from ._plan import Plan
@@ -38,30 +39,6 @@ _LIMB = 16
 GOp = Callable[..., np.ndarray]
 
 
-def _is_prime(n: int) -> bool:
-    # Deterministic Miller-Rabin for n < 3.2e9 (bases 2, 3, 5, 7).
-    if n < 2:
-        return False
-    for q in (2, 3, 5, 7):
-        if n % q == 0:
-            return n == q
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for a in (2, 3, 5, 7):
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
-
-
 def check_prime(prime: Any) -> int:
     """Validate a prime for modular evaluation (``None`` gives :data:`DEFAULT_PRIME`)."""
     if prime is None:
@@ -69,7 +46,7 @@ def check_prime(prime: Any) -> int:
     if isinstance(prime, bool) or not isinstance(prime, (int, np.integer)):
         raise InvalidArgumentTypeError(f"prime must be an int; got {prime!r}")
     p = int(prime)
-    if not 2 <= p < 2**31 or not _is_prime(p):
+    if not 2 <= p < 2**31 or not is_prime(p):
         raise InvalidArgumentError(
             f"prime must be a prime below 2**31 (so residue products fit in int64); got {p}"
         )

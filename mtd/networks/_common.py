@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import _is_int, check_int
-from ..decompositions import G_FUNCTIONS, MODULAR_PRIME
+from ..decompositions import G_FUNCTIONS
+from ..decompositions._arith import check_prime
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = [
@@ -284,42 +285,6 @@ def make_arith(arithmetic: str, *, bound: int | None = None, prime: Any = None) 
         assert bound is not None
         return Arith("exact", np.int64 if bound <= _INT64_MAX else object)
     return Arith("modular", np.int64, check_prime(prime))
-
-
-def check_prime(prime: Any) -> int:
-    """A prime below ``2**31`` (``None``: ``2**31 - 1``)."""
-    if prime is None:
-        return int(MODULAR_PRIME)
-    if not _is_int(prime):
-        raise InvalidArgumentTypeError(f"prime must be an int; got {prime!r}")
-    p = int(prime)
-    if not 2 <= p < 2**31 or not _is_prime(p):
-        raise InvalidArgumentError(
-            f"prime must be a prime below 2**31 (so residue products fit in int64); got {p}"
-        )
-    return p
-
-
-def _is_prime(n: int) -> bool:
-    # Deterministic Miller-Rabin for n < 3.2e9 (bases 2, 3, 5, 7).
-    for q in (2, 3, 5, 7):
-        if n % q == 0:
-            return n == q
-    d, s = n - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        s += 1
-    for a in (2, 3, 5, 7):
-        x = pow(a, d, n)
-        if x in (1, n - 1):
-            continue
-        for _ in range(s - 1):
-            x = x * x % n
-            if x == n - 1:
-                break
-        else:
-            return False
-    return True
 
 
 # ----------------------------------------------------------------------------- costs
