@@ -1,0 +1,486 @@
+"""Certified generic ranks: exact lower bounds from witnesses, upper bounds from structure.
+
+The *generic rank* of an architecture (its trees, node sizes, forms, mixture nodes,
+ties, ``M``; not its weights) at an index set ``I`` is the rank of ``[[A^y]]_I`` for
+almost every choice of weights.  Because every entry of ``A^y`` is a polynomial in
+the weights (``g`` = product), it is also the **maximum** rank over all weights: once
+some weights reach rank ``R``, an ``R × R`` minor is a non-zero polynomial, non-zero
+almost everywhere (THEORY.md §5).  :func:`generic_rank` brackets it:
+
+* **lower** — the rank of a witness.  Fresh weights are drawn as uniform residues
+  modulo a prime ``p < 2**31`` (read as integers in ``[0, p)``) and the probe matrix
+  ``Pᵀ [[A^y]]_I Q`` is formed modulo ``p`` with product-vector probes (random
+  residues), one full contraction per entry (:mod:`mtd._probes`), never the
+  ``M^N`` tensor; small tensors are materialized instead.  Since
+  ``rank_p(Pᵀ A Q) <= rank_Q(Pᵀ A Q) <= rank_Q [[A]]_I <= generic rank`` for the
+  integer instance, *the lower bound is proven, whatever the random draw*.
+* **upper** — the min-cut bound (:func:`mtd.mincut.mincut_bound`), Theorem 7's upper
+  bound where it applies, and the trivial bound ``M^min(|I|,|Iᶜ|)``: valid for every
+  weight.
+* **certified** — ``lower == upper``: then the generic rank is known exactly.
+
+Only the chance of *certifying* is random.  If the generic rank is ``R`` and ``K >= R``
+probes are used, the leading ``R × R`` minor of ``Pᵀ A Q`` is a non-zero integer polynomial
+of degree at most ``R·δ`` in the weights and the probe entries (``δ``, the degree of one
+entry, is :func:`mtd._probes.entry_degree`: two per leaf, for its probe and its
+discretizers, plus one per use of a weight matrix).  Unless ``p`` divides all its
+coefficients, the Schwartz–Zippel lemma over GF(p) says the witness falls short of ``R``
+with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**31 - 1) < 5·10⁻⁴`` for
+``N = 64``, ``r = 2``.  A run that does not certify can be repeated with another ``seed``
+or ``prime``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from ._modular import first_prime_below
+from ._probes import ProbeMatrix, randomize_plan
+from ._typing import Seed
+from ._validation import check_index_set, check_int
+from .bounds import theorem7_bounds
+from .decompositions._arith import check_prime
+from .decompositions._dense import dense_tensor
+from .decompositions._plan import NodeStep, Plan, check_output
+from .errors import InvalidArgumentError
+from .mincut import get_any_plan, mincut_bound, plan_mincut_bound
+from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
+
+__all__ = ["GenericRank", "generic_rank", "GENERIC_RANK_METHODS"]
+
+GENERIC_RANK_METHODS = ("auto", "probes", "materialize")
+"""How :func:`generic_rank` finds its witness.  ``"auto"`` materializes a random
+instance when ``M^N <= MATERIALIZE_MAX`` and the probe matrices could reach a quarter of
+the tensor's entries (``4 K² > M^N`` for ``K = min(upper, max_probes)``); otherwise it
+probes (measured on N = 16, ``benchmarks/bench_certify.py``)."""
+
+MATERIALIZE_MAX = 2**16
+"""``"auto"`` never materializes more than this many entries."""
+
+DEFAULT_MAX_PROBES = 4096
+"""Default cap on the probe matrix's side (its rank takes about 10 s at 4096)."""
+
+_FIRST_PROBES = 16
+
+
+@dataclass(frozen=True, repr=False)
+class GenericRank:
+    """Bounds on the generic rank of ``[[A^y]]_I`` for an architecture, and how they were found.
+
+    Attributes
+    ----------
+    lower : int
+        A proven lower bound: the rank modulo ``prime`` of a witness (a random integer
+        instance, probed or materialized).  The generic rank is at least this.
+    upper : int
+        A proven upper bound from the structure, valid for every weight.
+    method : str
+        ``"probes"`` (a ``probes × probes`` probe matrix) or ``"materialized"`` (the
+        whole matricization of a random instance).
+    probes : int
+        The side of the last probe matrix (0 when materialized).
+    prime : int
+        The prime ``p`` of the modular arithmetic.
+    seconds : float
+        Wall time of the whole computation.
+    upper_source : str
+        Which bound gave ``upper``: ``"trivial"``, ``"theorem 7"`` or ``"min-cut"``
+        (the first that attains it, in that order).
+    bounds : Mapping[str, int or None]
+        Every upper bound computed: ``"min-cut"``, ``"theorem 7"`` (None where it does
+        not apply: it needs an eq. 3 tree decomposition of one size ``r``) and
+        ``"trivial"``.
+    index_set : tuple of int
+        ``I``, sorted.
+    n_modes : int
+    output : int
+    rounds : tuple of (int, int, float, float)
+        ``(probes, rank, seconds forming the probe matrix, seconds ranking it)`` for
+        every probe round (empty when materialized).
+
+    Examples
+    --------
+    >>> res = mtd.certify.generic_rank(
+    ...     mtd.TreeDecomposition.random(mtd.ModeTree.baseline(3), M=2, r=2, seed=0),
+    ...     [0, 2, 4, 6], seed=0)
+    >>> res.lower, res.upper, res.certified
+    (16, 16, True)
+    """
+
+    lower: int
+    upper: int
+    method: str
+    probes: int
+    prime: int
+    seconds: float
+    upper_source: str
+    bounds: Mapping[str, int | None]
+    index_set: tuple[int, ...]
+    n_modes: int
+    output: int
+    rounds: tuple[tuple[int, int, float, float], ...] = field(default=())
+
+    @property
+    def certified(self) -> bool:
+        """Whether ``lower == upper``: the generic rank is then exactly that value."""
+        return self.lower == self.upper
+
+    @property
+    def rank(self) -> int | None:
+        """The generic rank if certified, else None."""
+        return self.lower if self.certified else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: every attribute and ``certified`` (ints stay exact)."""
+        return {
+            "lower": self.lower,
+            "upper": self.upper,
+            "certified": self.certified,
+            "method": self.method,
+            "probes": self.probes,
+            "prime": self.prime,
+            "seconds": self.seconds,
+            "upper_source": self.upper_source,
+            "bounds": dict(self.bounds),
+            "index_set": list(self.index_set),
+            "n_modes": self.n_modes,
+            "output": self.output,
+            "rounds": [list(r) for r in self.rounds],
+        }
+
+    def __repr__(self) -> str:
+        others = ", ".join(f"{k}: {_short(v)}" for k, v in self.bounds.items() if v is not None)
+        if self.method == "probes":
+            how = f"rank mod p of a {self.probes} x {self.probes} probe matrix"
+        else:
+            how = "rank mod p of the materialized matricization"
+        mods = "{" + ",".join(map(str, self.index_set)) + "}"
+        verdict = "certified" if self.certified else "not certified"
+        return "\n".join(
+            [
+                f"GenericRank(lower={_short(self.lower)}, upper={_short(self.upper)}, "
+                f"certified={self.certified})",
+                f"  index set    : I = {mods} of {self.n_modes} modes, output {self.output}",
+                f"  lower bound  : {_short(self.lower)} ({how} of a random instance)",
+                f"  upper bound  : {_short(self.upper)} ({self.upper_source}; {others})",
+                f"  verdict      : {verdict}",
+                f"  prime        : {self.prime}",
+                f"  time         : {self.seconds:.3g} s",
+            ]
+        )
+
+
+def _short(n: int) -> str:
+    """An int in full, or as ``~2^k`` when it has more than 100 bits."""
+    if n.bit_length() <= 100:
+        return str(n)
+    return f"~2^{math.log2(n):.1f}"
+
+
+# ---------------------------------------------------------------------- upper bounds
+def _theorem7(decomposition: Any, rows: frozenset[int]) -> int | None:
+    """Theorem 7's upper bound, for an eq. 3 tree decomposition of one size ``r``."""
+    from .decompositions import TreeDecomposition
+
+    d = decomposition
+    if not isinstance(d, TreeDecomposition) or d.form != "eq3" or d.outputs is not None:
+        return None
+    r = d.r
+    if r is None or d.g != "product" or any(w is not None for w in d.leaf_weights.values()):
+        return None
+    if int(d.discretizers.shape[1]) != r:
+        return None
+    return theorem7_bounds(d.tree, rows, r)[1]
+
+
+def upper_bounds(
+    decomposition: Any, plan: Plan | None, rows: frozenset[int], output: int
+) -> dict[str, int | None]:
+    """Every structural upper bound: ``{"min-cut": …, "theorem 7": … or None, "trivial": …}``.
+
+    ``plan`` is the decomposition's plan, or None for an overlapping network (cut
+    through its tensor network).
+    """
+    if plan is not None:
+        cut = plan_mincut_bound(plan, rows, output)
+        dims = plan.dims
+        trivial = min(
+            math.prod(d for m, d in dims.items() if m in rows),
+            math.prod(d for m, d in dims.items() if m not in rows),
+        )
+    else:
+        cut = mincut_bound(decomposition, rows, output)
+        M, n = int(decomposition.M), int(decomposition.n_inputs)
+        trivial = M ** min(len(rows), n - len(rows))
+    return {"min-cut": cut, "theorem 7": _theorem7(decomposition, rows), "trivial": trivial}
+
+
+def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
+    best = min(v for v in bounds.values() if v is not None)
+    for name in ("trivial", "theorem 7", "min-cut"):
+        if bounds[name] == best:
+            return best, name
+    raise AssertionError  # pragma: no cover
+
+
+# -------------------------------------------------------------------------- witnesses
+class _NetworkWitness:
+    """A random instance of an overlapping ConvAC (its own class, fresh weights)."""
+
+    def __init__(self, net: Any, rng: np.random.Generator, p: int):
+        F = rng.integers(0, p, size=net.representation.shape, dtype=np.int64)
+        Ws = [rng.integers(0, p, size=w.shape, dtype=np.int64) for w in net.weights]
+        self.net = type(net)(
+            net.input_shape,
+            list(net.layers),
+            net.channels,
+            n_outputs=net.n_outputs,
+            representation=F,
+            weights=Ws,
+        )
+        self.p = p
+        self.n_modes = int(net.n_inputs)
+        self.M = int(net.M)
+
+    def materialize(self, output: int) -> np.ndarray:
+        return np.asarray(self.net.grid_tensor(output=output, arithmetic="modular", prime=self.p))
+
+
+class _ContractionProbes:
+    """``Pᵀ [[A]]_I Q`` through a generic ``contract(vectors)``: one contraction per entry."""
+
+    def __init__(self, witness: _NetworkWitness, rows: frozenset[int], output: int, rng: Any):
+        self.w, self.rows, self.output, self.rng = witness, rows, output, rng
+        self.K = 0
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+        N, M = witness.n_modes, witness.M
+        self.u = np.zeros((0, N, M), dtype=np.int64)
+        self.v = np.zeros((0, N, M), dtype=np.int64)
+
+    def _entries(self, R: np.ndarray, C: np.ndarray) -> np.ndarray:
+        N, M = self.w.n_modes, self.w.M
+        mask = np.array([m in self.rows for m in range(N)])[None, None, :, None]
+        out = np.empty((len(R), len(C)), dtype=np.int64)
+        per = max(1, 2**16 // (len(C) * N * M))  # rows per batch of vector sets
+        for s in range(0, len(R), per):
+            rows = R[s : s + per]
+            vec = np.where(mask, self.u[rows][:, None], self.v[C][None, :])
+            got = self.w.net.contract(
+                vec.reshape(-1, N, M), output=self.output, arithmetic="modular", prime=self.w.p
+            )
+            out[s : s + per] = np.asarray(got).reshape(len(rows), len(C))
+        return out
+
+    def grow(self, K: int) -> np.ndarray:
+        old = self.K
+        N, M, p = self.w.n_modes, self.w.M, self.w.p
+        self.u = np.concatenate([self.u, self.rng.integers(0, p, (K - old, N, M), dtype=np.int64)])
+        self.v = np.concatenate([self.v, self.rng.integers(0, p, (K - old, N, M), dtype=np.int64)])
+        out = np.zeros((K, K), dtype=np.int64)
+        out[:old, :old] = self.matrix
+        if old:
+            out[:old, old:] = self._entries(np.arange(old), np.arange(old, K))
+        out[old:, :] = self._entries(np.arange(old, K), np.arange(K))
+        self.matrix, self.K = out, K
+        return out
+
+
+# --------------------------------------------------------------------------- the API
+_LIMB_FREE_FLOOR = 2**28
+
+
+def default_prime(plan: Plan) -> int:
+    """The prime :func:`generic_rank` uses by default for ``plan``.
+
+    ``2**31 - 1`` when every matrix product of the evaluation has an inner dimension
+    ``w <= 2`` (then ``w (p - 1)² < 2**63``); otherwise the largest prime with
+    ``w (p - 1)² < 2**63``, so that no product needs splitting into limbs, unless
+    that prime would be below ``2**28`` (then ``2**31 - 1`` with limbs).
+    """
+    w = 1
+    for step in plan.steps:
+        if isinstance(step, NodeStep):
+            sizes = [plan.slot_sizes[c] for c in step.children]
+            w = max(w, math.prod(sizes) if step.kind == "ht" else max(sizes))
+    for term in plan.outputs:
+        w = max(w, plan.slot_sizes[term.slot])
+    top = math.isqrt((2**63 - 1) // w) + 1
+    if top >= DEFAULT_PRIME:
+        return DEFAULT_PRIME
+    if top < _LIMB_FREE_FLOOR:
+        return DEFAULT_PRIME
+    return first_prime_below(top + 1)
+
+
+def generic_rank(
+    decomposition: Any,
+    I: Any,
+    *,
+    output: int = 0,
+    seed: Seed = None,
+    prime: int | None = None,
+    max_probes: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    method: str = "auto",
+) -> GenericRank:
+    """Bound, and where possible certify, the generic rank of ``[[A^output]]_I``.
+
+    The architecture of ``decomposition`` is used, never its weights: the witness
+    has fresh random weights (uniform residues mod ``prime``; weights tied in the
+    architecture stay tied).  See the module docstring for why ``lower`` and
+    ``upper`` are proven bounds and how likely ``lower`` is to reach the generic rank.
+
+    Parameters
+    ----------
+    decomposition : TreeDecomposition, MixedDecomposition, HierarchicalTensor, network or Plan
+        Any architecture that compiles to a plan (``g`` = product), a network with
+        ``to_decomposition()``, or an overlapping ConvAC (witnessed through its own
+        contraction, bounded through its tensor network).
+    I : iterable of int
+        A non-empty proper subset of the modes.
+    output : int, default 0
+        Which output ``A^y``.
+    seed : None, int or numpy.random.Generator
+        Draws the weights and the probes.
+    prime : int, optional
+        A prime below ``2**31``; default :data:`mtd.DEFAULT_PRIME` (``2**31 - 1``).
+    max_probes : int, optional
+        Cap on the probe matrix's side (default :data:`DEFAULT_MAX_PROBES`): a lower
+        bound above it is never sought.
+    progress : callable, optional
+        Called with a one-line message after each probe round (e.g. to print it).
+    method : {"auto", "probes", "materialize"}, default "auto"
+        ``"materialize"`` forms the random instance's ``M^N`` tensor (under the memory
+        limit, :func:`mtd.get_memory_limit`) and ranks its matricization; ``"probes"``
+        starts with 16 probes and doubles ``K`` while the ``K × K`` probe matrix has
+        full rank ``K`` and ``K`` is below the upper bound (and ``max_probes``);
+        ``"auto"`` materializes small tensors whose upper bound is large (see
+        :data:`GENERIC_RANK_METHODS`).
+
+    Returns
+    -------
+    GenericRank
+        ``lower``, ``upper``, ``certified`` and how they were found.
+
+    Raises
+    ------
+    InvalidIndexSetError
+        If ``I`` is empty, is every mode, or has a mode out of range.
+    InvalidArgumentError
+        For ``g`` other than the product, a bad ``prime``, ``method`` or ``output``.
+    TensorTooLargeError
+        For ``method="materialize"`` on a tensor over the memory limit.
+
+    Notes
+    -----
+    With random weights the materialized rank is a lower bound on the generic rank,
+    like a probed one: it *equals* the generic rank only when it reaches the upper
+    bound, which is what ``certified`` reports.  The probe rounds reuse every probe:
+    going from ``K`` to ``2K`` evaluates only the new entries.  For a plan, the values
+    of nodes inside ``I`` (or inside ``Iᶜ``) are computed once per probe, and only the
+    nodes straddling the cut are evaluated per pair of probes.
+
+    Examples
+    --------
+    THEORY.md §5: baseline tree, ``N = 8``, ``I = {0, 1, 2}``: Theorem 7 gives
+    ``(r, r²)``; the min-cut gives ``r`` and a witness reaches it.
+
+    >>> T = mtd.ModeTree.baseline(3)
+    >>> d = mtd.TreeDecomposition.random(T, M=3, r=3, seed=0)
+    >>> res = mtd.certify.generic_rank(d, [0, 1, 2], seed=1)
+    >>> res.lower, res.upper, res.certified, res.upper_source
+    (3, 3, True, 'min-cut')
+
+    The paper's separating example on the baseline tree (``r^6``), by probes:
+
+    >>> d = mtd.TreeDecomposition.random(mtd.ModeTree.baseline(4), M=2, r=2, seed=0)
+    >>> res = mtd.certify.generic_rank(d, [0, 2, 4, 6, 8, 9, 12, 13], seed=1, method="probes")
+    >>> res.lower, res.certified, res.method, res.upper_source
+    (64, True, 'probes', 'theorem 7')
+    """
+    started = time.perf_counter()
+    if not isinstance(method, str) or method not in GENERIC_RANK_METHODS:
+        raise InvalidArgumentError(f"method must be one of {GENERIC_RANK_METHODS}; got {method!r}")
+    p = None if prime is None else check_prime(prime)
+    cap = (
+        DEFAULT_MAX_PROBES if max_probes is None else check_int(max_probes, "max_probes", minimum=1)
+    )
+    plan: Plan | None = None
+    if hasattr(decomposition, "tensor_network") and hasattr(decomposition, "contract"):
+        # an overlapping ConvAC: its own instances, not its (untied) tree decomposition
+        n_modes, n_outputs = int(decomposition.n_inputs), int(decomposition.n_outputs)
+        size = int(decomposition.M) ** n_modes
+    else:
+        plan = get_any_plan(decomposition)
+        if plan.g != "product":
+            raise InvalidArgumentError(
+                f"generic ranks are defined for g = 'product' only (entries polynomial in the "
+                f"weights); got g = {plan.g!r}"
+            )
+        n_modes, n_outputs, size = plan.n_modes, plan.n_outputs, math.prod(plan.shape)
+    rows = frozenset(check_index_set(I, n_modes, proper=True))
+    (y,) = check_output(output, n_outputs)
+    bounds = upper_bounds(decomposition, plan, rows, y)
+    upper, source = _pick_upper(bounds)
+    say = progress or (lambda _msg: None)
+    say(f"upper bound {_short(upper)} ({source})")
+    if p is None:
+        p = DEFAULT_PRIME if plan is None else default_prime(plan)
+    rng = np.random.default_rng(seed)
+    if method == "auto":
+        k = min(upper, cap)
+        method = "materialize" if size <= MATERIALIZE_MAX and 4 * k * k > size else "probes"
+    witness = _NetworkWitness(decomposition, rng, p) if plan is None else None
+    rplan = randomize_plan(plan, rng, p) if plan is not None else None
+    rounds: list[tuple[int, int, float, float]] = []
+    if method == "materialize":
+        if rplan is not None:
+            A = dense_tensor(rplan, y, arithmetic="modular", prime=p)
+        else:
+            assert witness is not None
+            A = witness.materialize(y)
+        lower = matricization_rank(A, sorted(rows), method="modular", prime=p)
+        K = 0
+        say(f"materialized rank {lower} ({time.perf_counter() - started:.2f} s)")
+    else:
+        probes: Any = (
+            ProbeMatrix(rplan, rows, y, p, rng)
+            if rplan is not None
+            else _ContractionProbes(witness, rows, y, rng)  # type: ignore[arg-type]
+        )
+        target = max(1, min(upper, cap))
+        K = min(_FIRST_PROBES, target)
+        while True:
+            t0 = time.perf_counter()
+            E = probes.grow(K)
+            t1 = time.perf_counter()
+            lower = matrix_rank(E, method="modular", prime=p)
+            rounds.append((K, lower, t1 - t0, time.perf_counter() - t1))
+            say(
+                f"{K} probes: rank {lower} (probe matrix {t1 - t0:.2f} s, "
+                f"rank {rounds[-1][3]:.2f} s)"
+            )
+            if lower < K or K >= target:
+                break
+            K = min(2 * K, target)
+    return GenericRank(
+        lower=int(lower),
+        upper=int(upper),
+        method="materialized" if method == "materialize" else "probes",
+        probes=K,
+        prime=p,
+        seconds=time.perf_counter() - started,
+        upper_source=source,
+        bounds=MappingProxyType(dict(bounds)),
+        index_set=tuple(sorted(rows)),
+        n_modes=n_modes,
+        output=y,
+        rounds=tuple(rounds),
+    )

@@ -1,0 +1,276 @@
+"""Certified generic ranks (mtd.certify): witnesses, probe matrices, the result object."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mtd
+from mtd import MixedDecomposition, ModeTree, TreeDecomposition
+from mtd._probes import ProbeMatrix, entry_degree, randomize_plan
+from mtd.certify import GenericRank, default_prime, generic_rank
+from mtd.strategies import index_sets, mode_trees
+
+SEP = [0, 2, 4, 6, 8, 9, 12, 13]  # the paper's separating example, 0-based
+P = mtd.DEFAULT_PRIME
+
+
+def tree_dec(tree, M, r, **kw):
+    return TreeDecomposition.random(tree, M=M, r=r, kind="integer", seed=0, **kw)
+
+
+def instance_ranks(make, I, seeds=(1, 2, 3)):
+    """Exact ranks (over Q) of materialized random integer instances (weights in ±1000)."""
+    out = []
+    for s in seeds:
+        d = make(s)
+        A = d.to_tensor(arithmetic="exact")
+        out.append(mtd.matricization_rank(A, I, method="exact"))
+    return out
+
+
+# ------------------------------------------------------------------ worked examples
+@pytest.mark.parametrize("method", ["materialize", "probes"])
+@pytest.mark.parametrize("r", [2, 3])
+def test_theory_example_generic_rank_is_r(method, r):
+    # THEORY.md §5: baseline N = 8, I = {0,1,2}: Theorem 7 gives (r, r²), generic rank r
+    d = tree_dec(ModeTree.baseline(3), r, r)
+    assert mtd.theorem7_bounds(d.tree, [0, 1, 2], r) == (r, r * r)
+    res = generic_rank(d, [0, 1, 2], seed=0, method=method)
+    assert (res.lower, res.upper, res.certified) == (r, r, True)
+
+
+@pytest.mark.parametrize("tree", [ModeTree.baseline(4), ModeTree.swapped(4, 2)])
+def test_separating_example_trees(tree):
+    # Theorem 7's bounds meet at r^6 (r = M = 2): the witness must reach them
+    d = tree_dec(tree, 2, 2)
+    assert mtd.theorem7_bounds(tree, SEP, 2) == (64, 64)
+    for method in ("materialize", "probes"):
+        res = generic_rank(d, SEP, seed=0, method=method)
+        assert res.certified and res.lower == 64 and res.upper_source == "theorem 7"
+
+
+def test_separating_example_mixed_and_claim5():
+    T, Tb = ModeTree.baseline(4), ModeTree.swapped(4, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    m = MixedDecomposition.random(T, Tb, mix, M=2, r=2, kind="integer", seed=0)
+    res = generic_rank(m, SEP, seed=0)
+    assert res.certified and res.lower == 256  # full rank: the trivial bound
+    # an independent witness: the exact rank of random integer instances
+    ranks = instance_ranks(
+        lambda s: MixedDecomposition.random(
+            T, Tb, mix, M=2, r=2, kind="integer", seed=s, max_weight=100
+        ),
+        SEP,
+    )
+    assert max(ranks) == res.lower
+    # Claim 5 + Theorem 7: the mixed decomposition of size 4 contains the hybrid H of
+    # size 2, whose bounds meet at 2^8 here: the generic rank is >= 256
+    m4 = MixedDecomposition.random(T, Tb, mix, M=4, r=4, kind="integer", seed=0)
+    res4 = generic_rank(m4, SEP, seed=0, max_probes=512)
+    assert res4.lower >= 256 and res4.probes <= 512 and res4.upper == 4**8
+
+
+def test_child_of_root_and_cp():
+    d = tree_dec(ModeTree.baseline(3), 3, 3)
+    res = generic_rank(d, [0, 1, 2, 3], seed=0)
+    assert (res.lower, res.upper) == (1, 1)  # eq. 3: no dense layer after the root
+    cp = tree_dec(ModeTree.star(8), 3, 4, form="colt")
+    res = generic_rank(cp, [0, 2, 4, 6], seed=0, method="probes")
+    assert (res.lower, res.upper, res.certified) == (4, 4, True)  # CP rank r
+
+
+# ---------------------------------------------------------------------- properties
+@st.composite
+def architectures(draw):
+    if draw(st.booleans()):
+        tree = draw(mode_trees(min_modes=2, max_modes=7, max_arity=3))
+        form = draw(st.sampled_from(["eq3", "colt", "ht"]))
+        M = draw(st.integers(1, 3))
+        if form == "colt":
+            r_in = r = draw(st.integers(1, 3))
+        else:
+            r = {n: draw(st.integers(1, 3)) for n in tree.interior_nodes}
+            r_in = draw(st.integers(1, 3))
+
+        def make(seed, mw=1000):
+            return TreeDecomposition.random(
+                tree, M=M, r=r, r_input=r_in, kind="integer", seed=seed, form=form, max_weight=mw
+            )
+
+        return make
+    n = draw(st.integers(2, 7))
+    T = draw(mode_trees(min_modes=n, max_modes=n, max_arity=3))
+    Tb = draw(mode_trees(min_modes=n, max_modes=n, max_arity=3))
+    common = sorted(mtd.common_interior(T, Tb), key=sorted)
+    mix = draw(st.lists(st.sampled_from(common), unique=True)) if common else []
+    r, M = draw(st.sampled_from([2, 4])), draw(st.integers(1, 3))
+
+    def make_mixed(seed, mw=1000):
+        return MixedDecomposition.random(
+            T, Tb, mix, M=M, r=r, kind="integer", seed=seed, max_weight=mw
+        )
+
+    return make_mixed
+
+
+@given(architectures(), st.data())
+def test_witness_bounds_and_certified_value(make, data):
+    d = make(0, 2)
+    I = sorted(data.draw(index_sets(d.n_modes)))
+    res = generic_rank(d, I, seed=data.draw(st.integers(0, 99)))
+    assert 0 <= res.lower <= res.upper
+    ranks = instance_ranks(make, I)
+    assert max(ranks) <= res.upper  # exact rank of an instance <= generic <= upper
+    if res.certified:
+        assert res.lower == max(ranks)
+    probed = generic_rank(d, I, seed=1, method="probes")
+    assert probed.upper == res.upper and probed.lower <= res.upper
+    if probed.certified and res.certified:
+        assert probed.lower == res.lower
+
+
+@settings(max_examples=30)
+@given(architectures(), st.data())
+def test_probe_matrix_entries_are_contractions(make, data):
+    d = make(0, 2)
+    rows = frozenset(data.draw(index_sets(d.n_modes)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    # the default prime (no limbs), 2**31 - 1 (16-bit limbs beyond 2 channels), a tiny one
+    p = data.draw(st.sampled_from([default_prime(d.plan), P, 101]))
+    plan = randomize_plan(d.plan, rng, p)
+    pm = ProbeMatrix(plan, rows, 0, p, rng)
+    pm.grow(3)
+    E = pm.grow(5)
+    N, M = plan.n_modes, plan.dims[0]
+    vecs = np.zeros((5, 5, N, M), dtype=np.int64)
+    for m in range(N):
+        if m in rows:
+            vecs[:, :, m] = pm.vectors[0][m][:, None, :]
+        else:
+            vecs[:, :, m] = pm.vectors[1][m][None, :, :]
+    want = mtd.contract_leaf_vectors(
+        plan, vecs.reshape(25, N, M), arithmetic="modular", prime=p
+    ).reshape(5, 5)
+    assert np.array_equal(E, want)
+
+
+@pytest.mark.parametrize("form", ["eq3", "colt", "ht"])
+def test_probe_matrix_with_limbs(form):
+    # 4 channels and p = 2**31 - 1: every product needs 16-bit limbs; mixed with swaps
+    T, Tb = ModeTree.baseline(3), ModeTree.swapped(3, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    archs = [
+        tree_dec(ModeTree.random(7, max_arity=3, seed=1), 3, 4, form=form),
+        MixedDecomposition.random(T, Tb, mix, M=3, r=4, kind="integer", seed=0),
+    ]
+    for d in archs:
+        rows = frozenset({0, 3, 5})
+        rng = np.random.default_rng(0)
+        plan = randomize_plan(d.plan, rng, P)
+        pm = ProbeMatrix(plan, rows, 0, P, rng)
+        E = pm.grow(4)
+        N, M = plan.n_modes, plan.dims[0]
+        vecs = np.zeros((4, 4, N, M), dtype=np.int64)
+        for m in range(N):
+            side = 0 if m in rows else 1
+            u = pm.vectors[side][m]
+            vecs[:, :, m] = u[:, None, :] if side == 0 else u[None, :, :]
+        want = mtd.contract_leaf_vectors(plan, vecs.reshape(16, N, M), arithmetic="modular")
+        assert np.array_equal(E, want.reshape(4, 4))
+
+
+def test_randomize_keeps_ties_and_shapes():
+    d = TreeDecomposition.random(ModeTree.baseline(3), M=2, r=2, seed=0, tied=True)
+    plan = randomize_plan(d.plan, np.random.default_rng(0), P)
+    ids = {id(w) for s in plan.steps if hasattr(s, "weights") for w in s.weights}
+    assert len(ids) == 2 * 3  # one pair per depth
+    assert plan.is_integer() and entry_degree(plan) > plan.n_modes
+
+
+def test_tied_network():
+    net = mtd.networks.DilatedConvNet([1, 2, 4], (2, 2, 2, 2), seed=0)
+    res = generic_rank(net, [0, 2, 4, 6], seed=0)
+    assert res.certified and res.lower == 16
+
+
+def test_overlapping_network_witness():
+    net = mtd.networks.OverlappingConvAC(6, [(3, 1), (2, 2)], (2, 3, 3), kind="integer", seed=0)
+    for method in ("materialize", "probes"):
+        res = generic_rank(net, [0, 2, 4], seed=0, method=method)
+        A = net.grid_tensor(arithmetic="exact")
+        assert mtd.matricization_rank(A, [0, 2, 4], method="exact") <= res.upper
+        assert res.certified and res.lower == res.upper == 8
+
+
+# ------------------------------------------------------------------ large, limits
+def test_large_tree_certified_without_materializing():
+    # N = 32: 2^32 entries; the memory limit forbids anything dense
+    T = ModeTree.baseline(5)
+    d = TreeDecomposition.random(T, M=2, r=2, seed=0)
+    I = list(range(0, 12, 2))  # six split leaf pairs: r^6
+    with mtd.memory_limit(2**24):
+        res = generic_rank(d, I, seed=0)
+        assert res.method == "probes" and res.certified and res.lower == 64
+        with pytest.raises(mtd.TensorTooLargeError):
+            generic_rank(d, I, method="materialize")
+
+
+def test_max_probes_caps_the_lower_bound():
+    d = tree_dec(ModeTree.baseline(4), 2, 2)
+    res = generic_rank(d, SEP, seed=0, method="probes", max_probes=20)
+    assert (res.lower, res.probes, res.certified) == (20, 20, False)
+    assert [k for k, *_ in res.rounds] == [16, 20]
+
+
+def test_progress_messages():
+    seen = []
+    generic_rank(
+        tree_dec(ModeTree.baseline(4), 2, 2), SEP, seed=0, method="probes", progress=seen.append
+    )
+    assert seen[0].startswith("upper bound 64") and "64 probes: rank 64" in seen[-1]
+
+
+def test_default_prime_avoids_limbs():
+    assert default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan) == P
+    p = default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan)
+    assert 2**28 < p < P and 4 * (p - 1) ** 2 < 2**63
+    res = generic_rank(tree_dec(ModeTree.baseline(3), 4, 4), [0, 2, 4, 6], seed=0, prime=101)
+    assert res.prime == 101 and res.lower <= res.upper == 256
+
+
+# ------------------------------------------------------------------- result object
+def test_result_object():
+    res = generic_rank(tree_dec(ModeTree.baseline(3), 2, 2), [0, 1, 2], seed=0)
+    assert isinstance(res, GenericRank) and res.rank == 2
+    d = res.to_dict()
+    assert json.loads(json.dumps(d))["certified"] is True
+    assert {"lower", "upper", "certified", "method", "probes", "prime", "seconds"} <= set(d)
+    assert d["bounds"] == {"min-cut": 2, "theorem 7": 4, "trivial": 8}
+    text = repr(res)
+    assert text.startswith("GenericRank(lower=2, upper=2, certified=True)")
+    assert "upper bound  : 2 (min-cut; " in text
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.lower = 3  # type: ignore[misc]
+    big = dataclasses.replace(res, upper=2**300, lower=1)
+    assert big.rank is None and "~2^300.0" in repr(big)
+
+
+def test_errors():
+    d = tree_dec(ModeTree.baseline(2), 2, 2)
+    with pytest.raises(ValueError, match="method must be one of"):
+        generic_rank(d, [0], method="svd")
+    with pytest.raises(ValueError, match="prime below 2\\*\\*31"):
+        generic_rank(d, [0], prime=2**61 - 1)
+    with pytest.raises(ValueError, match="prime below"):
+        generic_rank(d, [0], prime=100)
+    with pytest.raises(ValueError, match="max_probes must be >= 1"):
+        generic_rank(d, [0], max_probes=0)
+    with pytest.raises(mtd.InvalidIndexSetError):
+        generic_rank(d, [0, 1, 2, 3])
+    relu = TreeDecomposition.random(ModeTree.baseline(2), M=2, r=2, g="relu", seed=0)
+    with pytest.raises(ValueError, match="g = 'product' only"):
+        generic_rank(relu, [0])
