@@ -14,9 +14,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import decompositions, networks
+from . import certify, decompositions, mincut, networks, separation
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
+from .certify import GenericRank, generic_rank
 from .decompositions import (
     G_FUNCTIONS,
     HierarchicalTensor,
@@ -49,6 +50,7 @@ from .errors import (
 from .grid import grid_tensor
 from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
 from .matricization import complement, matricization_shape, matricize, unmatricize
+from .mincut import mincut_bound
 from .networks import (
     DilatedConvNet,
     GCLayer,
@@ -97,6 +99,10 @@ __all__ = [
     "theorem7_bounds",
     "trivial_bound",
     "tree_mincut_bound",
+    "mincut_bound",
+    # certified generic ranks
+    "generic_rank",
+    "GenericRank",
     # decompositions
     "TreeDecomposition",
     "MixedDecomposition",
@@ -141,8 +147,11 @@ __all__ = [
     "TensorTooLargeError",
     "AmbiguousRankWarning",
     # submodules
+    "certify",
     "decompositions",
+    "mincut",
     "networks",
+    "separation",
     "strategies",
 ]
 

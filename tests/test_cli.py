@@ -45,3 +45,22 @@ def test_console_entry_point_runs():
         check=False,
     )
     assert proc.returncode == 0 and "{0..3}" in proc.stdout
+
+
+def test_gap_json(capsys):
+    assert main(["gap", "--layers", "5", "--k", "4", "--rank", "128", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    # THEORY.md §5: exponents N/4 + N/2^(k+1) = 9 (T, T̄) and N/2 = 16 (H) for N = 32, k = 4;
+    # "for k = 4 and r = 128 the bound is about 1625"
+    assert (out["exponent_T"], out["exponent_Tbar"], out["exponent_H"]) == (9, 9, 16)
+    assert out["bounds_meet"] is True and out["exponent_ratio"] == "16/9"
+    assert abs(out["channels_needed"] - 64 ** (16 / 9)) < 1
+
+
+def test_gap_text_and_errors(capsys):
+    assert main(["gap", "--layers", "4", "--k", "2", "--rank", "4"]) == 0
+    assert "I = {0, 2, 4, 6, 8, 9, 12, 13}" in capsys.readouterr().out
+    assert main(["gap", "--layers", "3", "--k", "3", "--rank", "4"]) == 2
+    assert "L >= k + 1" in capsys.readouterr().err
+    assert main(["gap", "--layers", "4", "--k", "2", "--rank", "5"]) == 2
+    assert "r must be even" in capsys.readouterr().err

@@ -103,3 +103,20 @@ def test_rank_based_checks_fail_when_ranks_are_wrong(monkeypatch, name, kwargs):
 def test_generalized_g_check_fails_when_relu_sum_rank_exceeds_two(monkeypatch):
     monkeypatch.setattr(theorems, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 3)
     assert not theorems.check_generalized_g().holds
+
+
+def test_mixed_vs_sum_check_fails_when_the_mixed_rank_is_low(monkeypatch):
+    import mtd.certify
+
+    real = mtd.certify.generic_rank
+
+    def capped(d, I, **kw):
+        g = real(d, I, **kw)
+        return (
+            g
+            if not isinstance(d, mtd.MixedDecomposition) or not d.mixture_nodes
+            else (type(g)(**{**g.__dict__, "lower": 1}))
+        )
+
+    monkeypatch.setattr(mtd.certify, "generic_rank", capped)
+    assert not theorems.check_mixed_vs_sum().holds

@@ -10,9 +10,9 @@ compiles to the same plan as every decomposition (form ``"ht"``).
 Value Decomposition of Tensors*, SIAM J. Matrix Anal. Appl. 31, 2010, Alg. 1 /
 Thm. 3.11): for every non-root node ``ν``, ``U_ν`` are the leading ``k_ν`` left singular
 vectors of ``[[A]]_ν`` (computed from ``A`` itself), and ``B_ν = U_νᵀ (⊗_c U_c)``.  The
-result ``Â`` is the orthogonal projection of ``A`` and satisfies
+result ``Â`` is the orthogonal projection of ``A`` and satisfies ::
 
-    ‖A − Â‖_F ≤ sqrt(Σ_{ν ∈ E} Σ_{i > k_ν} σ_i([[A]]_ν)²)  (= ``error_bound``)
+    ‖A − Â‖_F ≤ sqrt(Σ_{ν ∈ E} Σ_{i > k_ν} σ_i([[A]]_ν)²)  (= error_bound)
               ≤ sqrt(|E|) · ‖A − A_best‖_F,
 
 where ``E`` is the set of non-root nodes except the second child of a binary root
