@@ -11,8 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from ..decompositions import decomposition_to_tensor
 from ..errors import InvalidArgumentError
-from ._common import Arith, as_input, grid_by_points
+from ._common import (
+    Arith,
+    as_input,
+    check_arithmetic,
+    check_output_index,
+    grid_by_points,
+    is_int_array,
+)
 
 __all__ = ["GRID_METHODS", "check_discretizers", "check_method", "forward_grid", "run_layers"]
 
@@ -119,4 +127,39 @@ def forward_grid(
         max_bytes=max_bytes,
         bytes_per_point=3 * N * width * itemsize,
         single=single,
+    )
+
+
+def sequence_grid_tensor(
+    net: Any,
+    discretizers: Any,
+    output: int | None,
+    *,
+    method: Any,
+    arithmetic: str | None,
+    prime: Any,
+    max_bytes: int | None,
+) -> np.ndarray:
+    """The grid tensor of a sequence network (dilated, or two interconnected), either way.
+
+    ``method="decomposition"`` evaluates ``net.to_decomposition(V)`` with the engine;
+    ``method="forward"`` runs the network on every sequence in chunks (:func:`forward_grid`).
+    Both check the memory limit before allocating.
+    """
+    V = check_discretizers(discretizers, net.channels[0])
+    method = check_method(method)
+    rows = check_output_index(output, net.n_outputs)
+    if method == "decomposition":
+        arith = check_arithmetic(arithmetic, integer=net.is_integer and is_int_array(V), g=net.g)
+        return decomposition_to_tensor(
+            net.to_decomposition(V), output, arithmetic=arith, prime=prime, max_bytes=max_bytes
+        )
+    return forward_grid(
+        net,
+        V,
+        rows,
+        single=output is not None,
+        arithmetic=arithmetic,
+        prime=prime,
+        max_bytes=max_bytes,
     )

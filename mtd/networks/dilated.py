@@ -41,7 +41,7 @@ import numpy as np
 
 from .._typing import Seed
 from .._validation import check_int
-from ..decompositions import TreeDecomposition, decomposition_to_tensor
+from ..decompositions import TreeDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
 from ._common import (
@@ -53,7 +53,6 @@ from ._common import (
     check_channels,
     check_g,
     check_kind,
-    check_output_index,
     g_apply,
     g_bound,
     is_int_array,
@@ -62,7 +61,7 @@ from ._common import (
     random_weight,
     row_bound,
 )
-from ._sequence import check_discretizers, check_method, forward_grid, run_layers
+from ._sequence import check_discretizers, run_layers, sequence_grid_tensor
 
 __all__ = ["DilatedConvNet"]
 
@@ -504,21 +503,11 @@ class DilatedConvNet:
         >>> A.shape, bool((A == net.grid_tensor(V, method="forward")).all())
         ((3, 3, 3, 3), True)
         """
-        V = check_discretizers(discretizers, self._channels[0])
-        method = check_method(method)
-        rows = check_output_index(output, self.n_outputs)
-        if method == "decomposition":
-            arith = check_arithmetic(
-                arithmetic, integer=self.is_integer and is_int_array(V), g=self._g
-            )
-            return decomposition_to_tensor(
-                self.to_decomposition(V), output, arithmetic=arith, prime=prime, max_bytes=max_bytes
-            )
-        return forward_grid(
+        return sequence_grid_tensor(
             self,
-            V,
-            rows,
-            single=output is not None,
+            discretizers,
+            output,
+            method=method,
             arithmetic=arithmetic,
             prime=prime,
             max_bytes=max_bytes,

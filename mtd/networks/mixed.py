@@ -26,21 +26,20 @@ import numpy as np
 
 from .._typing import Seed
 from .._validation import _is_int
-from ..decompositions import MixedDecomposition, decomposition_to_tensor
+from ..decompositions import MixedDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
 from ._common import (
     Arith,
     OperationCount,
     check_arithmetic,
-    check_output_index,
     g_bound,
     is_int_array,
     make_arith,
     max_abs,
     row_bound,
 )
-from ._sequence import check_discretizers, check_method, forward_grid, run_layers
+from ._sequence import check_discretizers, run_layers, sequence_grid_tensor
 from .dilated import DilatedConvNet
 
 __all__ = ["InterconnectedDilatedNets", "interconnectable_layers"]
@@ -379,21 +378,11 @@ class InterconnectedDilatedNets:
         ``method="decomposition"`` evaluates :meth:`to_decomposition`;
         ``method="forward"`` runs the interconnected networks on every sequence.
         """
-        V = check_discretizers(discretizers, self._a.channels[0])
-        method = check_method(method)
-        rows = check_output_index(output, self.n_outputs)
-        if method == "decomposition":
-            arith = check_arithmetic(
-                arithmetic, integer=self.is_integer and is_int_array(V), g=self.g
-            )
-            return decomposition_to_tensor(
-                self.to_decomposition(V), output, arithmetic=arith, prime=prime, max_bytes=max_bytes
-            )
-        return forward_grid(
+        return sequence_grid_tensor(
             self,
-            V,
-            rows,
-            single=output is not None,
+            discretizers,
+            output,
+            method=method,
             arithmetic=arithmetic,
             prime=prime,
             max_bytes=max_bytes,
