@@ -26,6 +26,7 @@ import numpy as np
 from .._validation import _is_int, check_int
 from ..decompositions import G_FUNCTIONS
 from ..decompositions._arith import check_prime
+from ..decompositions._weights import as_real_array
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = [
@@ -127,18 +128,13 @@ def _as_array(x: Any, name: str) -> np.ndarray:
 
 
 def as_weight(x: Any, name: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """A read-only ``int64`` (integer input) or ``float64`` copy of a weight array."""
-    arr = _as_array(x, name)
-    if arr.dtype == object:
-        if any(abs(int(v)) > _INT64_MAX for v in arr.ravel().tolist()):
-            raise InvalidArgumentError(f"{name} has integers too large for int64")
-        arr = arr.astype(np.int64)
-    arr = np.array(arr, dtype=np.dtype(np.int64 if arr.dtype.kind in "iu" else np.float64))
-    if arr.dtype == np.float64 and not np.all(np.isfinite(arr)):
-        raise InvalidArgumentError(f"{name} must be finite; got inf or nan")
+    """A read-only ``int64`` (integer input) or ``float64`` copy of a weight array.
+
+    The engine's :func:`~mtd.decompositions._weights.as_real_array`, plus a shape check.
+    """
+    arr = as_real_array(x, name)
     if shape is not None and arr.shape != shape:
         raise InvalidArgumentError(f"{name} must have shape {shape}; got {arr.shape}")
-    arr.setflags(write=False)
     return arr
 
 
