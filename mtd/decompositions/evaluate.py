@@ -246,3 +246,46 @@ def grid_entries(
     res = evaluate_points(plan, inputs, output, indices=True, arithmetic=arithmetic, prime=prime)
     res = res[:, 0] if output is not None else res
     return res[0] if single else res
+
+
+class PlanEvaluators:
+    """Methods shared by every decomposition that compiles to a plan; they only delegate.
+
+    A subclass provides ``plan``; :class:`~mtd.decompositions.TreeDecomposition` and
+    :class:`~mtd.decompositions.MixedDecomposition` inherit these.
+    """
+
+    __slots__ = ()
+
+    def contract(
+        self,
+        vectors: Any,
+        *,
+        output: int | None = 0,
+        arithmetic: str = "float",
+        prime: int | None = None,
+    ) -> np.ndarray:
+        """Contract with one vector per mode; see :func:`contract_leaf_vectors`."""
+        return contract_leaf_vectors(
+            self, vectors, output=output, arithmetic=arithmetic, prime=prime
+        )
+
+    def entries(
+        self,
+        indices: Any,
+        *,
+        output: int | None = 0,
+        arithmetic: str = "float",
+        prime: int | None = None,
+    ) -> np.ndarray:
+        """Grid-tensor entries at index tuples; see :func:`grid_entries`."""
+        return grid_entries(self, indices, output=output, arithmetic=arithmetic, prime=prime)
+
+    def n_parameters(self) -> int:
+        """The number of weights; see :func:`mtd.decompositions.n_parameters`.
+
+        For a mixed decomposition: the weights of both trees (interconnections add none).
+        """
+        from .params import n_parameters
+
+        return n_parameters(self)

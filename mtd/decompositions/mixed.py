@@ -31,7 +31,7 @@ from ._dense import dense_tensor
 from ._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, SwapStep, check_g
 from ._random import check_kind, random_array, random_discretizers
 from ._weights import check_discretizers, resolve_weights
-from .evaluate import contract_leaf_vectors, grid_entries
+from .evaluate import PlanEvaluators
 from .tree import TreeDecomposition
 
 __all__ = ["MixedDecomposition", "mixed_to_tensor"]
@@ -39,7 +39,7 @@ __all__ = ["MixedDecomposition", "mixed_to_tensor"]
 Node = frozenset[int]
 
 
-class MixedDecomposition:
+class MixedDecomposition(PlanEvaluators):
     """A mixed decomposition (eq. 4) of two mode trees with shared leaves.
 
     Parameters
@@ -313,36 +313,6 @@ class MixedDecomposition:
     ) -> np.ndarray:
         """The grid tensor ``A^output``; see :func:`mixed_to_tensor`."""
         return mixed_to_tensor(self, output, arithmetic=arithmetic, prime=prime)
-
-    def contract(
-        self,
-        vectors: Any,
-        *,
-        output: int | None = 0,
-        arithmetic: str = "float",
-        prime: int | None = None,
-    ) -> np.ndarray:
-        """Contract with one vector per mode; see :func:`contract_leaf_vectors`."""
-        return contract_leaf_vectors(
-            self, vectors, output=output, arithmetic=arithmetic, prime=prime
-        )
-
-    def entries(
-        self,
-        indices: Any,
-        *,
-        output: int | None = 0,
-        arithmetic: str = "float",
-        prime: int | None = None,
-    ) -> np.ndarray:
-        """Grid-tensor entries at index tuples; see :func:`grid_entries`."""
-        return grid_entries(self, indices, output=output, arithmetic=arithmetic, prime=prime)
-
-    def n_parameters(self) -> int:
-        """The number of weights of both trees (interconnections add none)."""
-        from .params import n_parameters
-
-        return n_parameters(self)
 
     def __repr__(self) -> str:
         mix = ", ".join(format_node(m) for m in self._mix) or "none"

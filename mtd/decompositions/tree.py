@@ -59,14 +59,14 @@ from ._weights import (
     check_outputs,
     resolve_weights,
 )
-from .evaluate import contract_leaf_vectors, grid_entries
+from .evaluate import PlanEvaluators
 
 __all__ = ["TreeDecomposition", "tree_to_tensor"]
 
 Node = frozenset[int]
 
 
-class TreeDecomposition:
+class TreeDecomposition(PlanEvaluators):
     """A tree decomposition (eq. 3, or the COLT / dense-transfer forms) of grid tensors.
 
     Parameters
@@ -358,36 +358,6 @@ class TreeDecomposition:
     ) -> np.ndarray:
         """The grid tensor ``A^output``; see :func:`tree_to_tensor`."""
         return tree_to_tensor(self, output, arithmetic=arithmetic, prime=prime)
-
-    def contract(
-        self,
-        vectors: Any,
-        *,
-        output: int | None = 0,
-        arithmetic: str = "float",
-        prime: int | None = None,
-    ) -> np.ndarray:
-        """Contract with one vector per mode; see :func:`contract_leaf_vectors`."""
-        return contract_leaf_vectors(
-            self, vectors, output=output, arithmetic=arithmetic, prime=prime
-        )
-
-    def entries(
-        self,
-        indices: Any,
-        *,
-        output: int | None = 0,
-        arithmetic: str = "float",
-        prime: int | None = None,
-    ) -> np.ndarray:
-        """Grid-tensor entries at index tuples; see :func:`grid_entries`."""
-        return grid_entries(self, indices, output=output, arithmetic=arithmetic, prime=prime)
-
-    def n_parameters(self) -> int:
-        """The number of weights; see :func:`mtd.decompositions.n_parameters`."""
-        from .params import n_parameters
-
-        return n_parameters(self)
 
     def __repr__(self) -> str:
         sizes = sorted({self._sizes[n] for n in self._tree.interior_nodes})
