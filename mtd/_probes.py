@@ -3,7 +3,7 @@
 Row probe ``k`` is a product vector ``⊗_{j∈I} u_{k,j}`` and column probe ``l`` a product
 vector ``⊗_{j∈Iᶜ} v_{l,j}``; entry ``(k, l)`` of ``Pᵀ [[A]]_I Q`` is then the full
 contraction of the plan with ``u_{k,j}`` on the leaves of ``I`` and ``v_{l,j}`` on the
-others (THEORY.md §6).  Slots are classified by their modes:
+others (the theory page, §6).  Slots are classified by their modes:
 
 * *row* slots (modes inside ``I``) depend on the row probe only and *column* slots
   (inside ``Iᶜ``) on the column probe only: they are evaluated once per probe, as

@@ -13,7 +13,7 @@ like ``opt_einsum.contract_path(..., shapes=True)``; they never build a tensor.
   counts the sibling pairs ``(ν₁, ν₂) ∈ Θ(I;T) × Θ(Iᶜ;T)`` of depth > 1.
 * :func:`trivial_bound` — ``M^min(|I|, |Iᶜ|)``, the size of the smaller side.
 * :func:`tree_mincut_bound` — the minimum cut of the tree decomposition read as a
-  tensor network (THEORY.md §5, "Min-cut bound"): each interior node a copy
+  tensor network (the theory page, §5, "Min-cut bound"): each interior node a copy
   tensor of its size, joined to each child by a weight matrix, leaf legs of
   dimension ``M``; the product of the dimensions across the cheapest cut
   separating the legs of ``I`` from those of ``Iᶜ`` bounds the rank.  On a tree
@@ -214,7 +214,7 @@ def tree_mincut_bound(
 
     Examples
     --------
-    THEORY.md §5's example where Theorem 7's bounds (r, r²) differ: the cut
+    the example of the theory page, §5, where Theorem 7's bounds (r, r²) differ: the cut
     finds the generic rank r.
 
     >>> mtd.tree_mincut_bound(mtd.ModeTree.baseline(3), [0, 1, 2], r=3, M=3)

@@ -5,7 +5,7 @@ ties, ``M``; not its weights) at an index set ``I`` is the rank of ``[[A^y]]_I``
 almost every choice of weights.  Because every entry of ``A^y`` is a polynomial in
 the weights (``g`` = product), it is also the **maximum** rank over all weights: once
 some weights reach rank ``R``, an ``R × R`` minor is a non-zero polynomial, non-zero
-almost everywhere (THEORY.md §5).  :func:`generic_rank` brackets it:
+almost everywhere (the theory page, §5).  :func:`generic_rank` brackets it:
 
 * **lower** — the rank of a witness.  Fresh weights are drawn as uniform residues
   modulo a prime ``p < 2**31`` (read as integers in ``[0, p)``) and the probe matrix
@@ -389,7 +389,7 @@ def generic_rank(
 
     Examples
     --------
-    THEORY.md §5: baseline tree, ``N = 8``, ``I = {0, 1, 2}``: Theorem 7 gives
+    the theory page, §5: baseline tree, ``N = 8``, ``I = {0, 1, 2}``: Theorem 7 gives
     ``(r, r²)``; the min-cut gives ``r`` and a witness reaches it.
 
     >>> T = mtd.ModeTree.baseline(3)

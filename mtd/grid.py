@@ -1,7 +1,7 @@
 """Grid tensors of functions of N vector inputs.
 
 For a function ``f`` of ``N`` inputs and ``M`` *discretizers* (templates)
-``v⁽⁰⁾ … v⁽ᴹ⁻¹⁾ ∈ Rʳ``, the grid tensor (THEORY.md §1) is the order-``N`` tensor
+``v⁽⁰⁾ … v⁽ᴹ⁻¹⁾ ∈ Rʳ``, the grid tensor (the theory page, §1) is the order-``N`` tensor
 
     A[d₀, …, d_{N-1}] = f(v⁽ᵈ⁰⁾, …, v⁽ᵈᴺ⁻¹⁾).
 

@@ -1,4 +1,4 @@
-"""Mixture nodes and hybrid trees of two mode trees (THEORY.md §2, Def. 4 of the paper).
+"""Mixture nodes and hybrid trees of two mode trees (the theory page, §2, Def. 4 of the paper).
 
 Two mode trees ``T`` and ``T̄`` over the same modes can be *mixed* at nodes that
 are interior in both (:func:`common_interior`).  Walking the mixture nodes and

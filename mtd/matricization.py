@@ -1,6 +1,6 @@
 """Matricization of tensors with respect to an index set of modes.
 
-Convention (THEORY.md §1)
+Convention (the theory page, §1)
 -------------------------
 For an order-``N`` tensor ``A`` and an index set ``I`` of its modes, the
 matricization ``[[A]]_I`` has its **rows indexed by the modes of I in ascending
@@ -88,7 +88,7 @@ def _as_tensor(A: Any, name: str = "A") -> np.ndarray:
 
 
 def matricize(A: ArrayLike, I: Modes) -> np.ndarray:
-    """Return the matricization ``[[A]]_I`` (THEORY.md §1 convention).
+    """Return the matricization ``[[A]]_I`` (the theory page, §1 convention).
 
     Rows are indexed by the modes of ``I`` in ascending order, columns by the
     other modes in ascending order, smallest mode most significant in both.

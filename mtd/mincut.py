@@ -1,6 +1,6 @@
 """Min-cut upper bounds on matricization ranks, for every architecture mtd knows.
 
-A product-``g`` decomposition is a tensor network (THEORY.md §5, "Min-cut bound"):
+A product-``g`` decomposition is a tensor network (the theory page, §5, "Min-cut bound"):
 each interior node is a copy tensor over its channels joined to its children by
 weight matrices, each leaf the discretizer matrix on an open leg of dimension ``M``.
 Cutting the network between the legs of ``I`` and those of ``Iᶜ`` bounds
@@ -18,7 +18,7 @@ the forms, the mixture nodes, ``M``; never the weights), exactly, in Python ints
   maximum flow (``scipy.sparse.csgraph.maximum_flow``).
 
 Conventions: ``I`` is a non-empty proper subset of the modes (the rows of
-``[[A]]_I``, THEORY.md §1); the bound is for one output ``A^y``; it is also capped by
+``[[A]]_I``, the theory page, §1); the bound is for one output ``A^y``; it is also capped by
 the trivial bound ``Π_{j∈I} M_j`` / ``Π_{j∈Iᶜ} M_j`` (the smaller side).  Only
 ``g = "product"`` is multilinear, so other ``g`` are refused.
 """
@@ -116,7 +116,7 @@ def mincut_bound(decomposition: Any, I: Any, output: int = 0) -> int:
 
     Examples
     --------
-    THEORY.md §5: baseline tree, ``N = 8``, ``I = {0, 1, 2}``; Theorem 7 gives
+    the theory page, §5: baseline tree, ``N = 8``, ``I = {0, 1, 2}``; Theorem 7 gives
     ``(r, r²)``, the cut finds ``r``:
 
     >>> T = mtd.ModeTree.baseline(3)

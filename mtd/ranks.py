@@ -1,14 +1,14 @@
 """Ranks of matrices and matricizations: numeric (SVD), exact (over Q) and modular (over GF(p)).
 
 The rank of a tensor ``A`` with respect to an index set ``I`` of its modes is the
-rank of its matricization ``[[A]]_I`` (:func:`mtd.matricize`, THEORY.md §1); it does
+rank of its matricization ``[[A]]_I`` (:func:`mtd.matricize`, the theory page, §1); it does
 not depend on the row and column orderings and ``rank [[A]]_I = rank [[A]]_{Iᶜ}``.
 Three methods, kept in the registry :data:`RANK_METHODS`:
 
 ``"numeric"``
     Count the singular values (``numpy.linalg.svd``) above ``rtol * sigma_max``,
     ``rtol`` defaulting to ``eps * max(m, n)`` as in ``scipy.linalg.orth``.  Fast,
-    but for the matricizations mtd studies it can be wrong (THEORY.md §6: float64
+    but for the matricizations mtd studies it can be wrong (the theory page, §6: float64
     SVD reported 61 to 63 for a true rank of 64).  The rank is *ambiguous* when the
     singular values adjacent to the threshold are within :data:`AMBIGUITY_GAP` of
     each other or one of them lies within a factor :data:`AMBIGUITY_FACTOR` of it;

@@ -1,7 +1,7 @@
 """Checks of mtd's mathematical claims, run on demand by ``mtd verify``.
 
 Each check is a function that computes something independently of the code it
-checks where it can (expected values come from the theory in THEORY.md, not from
+checks where it can (expected values come from the theory page, not from
 the code under test) and returns a :class:`CheckReport`: the claim, the setting,
 what was expected, what was measured and a verdict.  :func:`run_checks` runs them
 all and is what the command line calls.
@@ -9,7 +9,7 @@ all and is what the command line calls.
 What is checked so far: mode trees built from dilations, the swapped
 companion's shared nodes, tilings, structural bounds, exact, modular and numeric
 ranks, Theorem 7's bounds against exact ranks of tree decompositions, and Claim 5
-on the paper's setting.  :data:`NOT_YET_CHECKED` lists the claims of THEORY.md §5
+on the paper's setting.  :data:`NOT_YET_CHECKED` lists the claims of the theory page, §5
 that need machinery mtd does not have yet; ``mtd verify`` prints them so that it
 never claims more than it checked.
 """
@@ -117,7 +117,7 @@ def _timed(fn: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
 def check_dilation_trees(*, layers: Iterable[int] = range(2, 7)) -> CheckReport:
     """Baseline dilations 1, 2, …, 2^(L-1) give the perfect binary tree of contiguous blocks.
 
-    Expected (THEORY.md §2): the nodes of height ``h`` are exactly the ``2^(L-h)``
+    Expected (the theory page, §2): the nodes of height ``h`` are exactly the ``2^(L-h)``
     blocks ``{b·2^h, …, (b+1)·2^h − 1}``; and every non-permutation of the
     dilations is rejected.
     """
@@ -152,7 +152,7 @@ def check_swapped_shared_nodes(*, layers: Iterable[int] = range(2, 7)) -> CheckR
     """The baseline and its k-swapped companion share exactly the nodes of height ≡ 0 mod k.
 
     Expected: the shared nodes are the baseline's blocks of height ``h`` for every
-    ``h`` that is a multiple of ``k`` (THEORY.md §2), for every ``k`` dividing ``L``.
+    ``h`` that is a multiple of ``k`` (the theory page, §2), for every ``k`` dividing ``L``.
     """
     layers = list(layers)
     failures: list[str] = []
@@ -215,7 +215,7 @@ def check_theorem7_structure(*, seed: Seed = 0, n_cases: int = 200) -> CheckRepo
 
     Expected: ``r^p ≤ r^q ≤`` the trivial bound for ``M = r`` on random trees and
     index sets; and for the paper's example (N = 16, I = {0,2,4,6,8,9,12,13})
-    exponents (6, 6) for both the baseline and the 2-swapped tree (THEORY.md §5).
+    exponents (6, 6) for both the baseline and the 2-swapped tree (the theory page, §5).
     This checks the bound formulas only; ranks are checked once decompositions
     exist.
     """
@@ -675,7 +675,7 @@ NOT_YET_CHECKED: tuple[str, ...] = (
     "the mixed decomposition against T + T_bar at r > 2 (T's rank r^6 needs probe matrices "
     "of side 4096 and more, tens of seconds each)",
 )
-"""Claims of THEORY.md §5 that ``mtd verify`` does not check yet."""
+"""Claims of the theory page, §5 that ``mtd verify`` does not check yet."""
 
 
 def run_checks(

@@ -1,4 +1,4 @@
-"""Mode trees: hierarchies of the modes of a tensor (THEORY.md §2).
+"""Mode trees: hierarchies of the modes of a tensor (the theory page, §2).
 
 A **mode tree** over the modes ``{0, …, N-1}`` is a rooted tree whose nodes are
 sets of modes: the leaves are exactly the ``N`` singletons, every interior node
@@ -341,7 +341,7 @@ class ModeTree:
 
     @classmethod
     def from_dilations(cls, dilations: Sequence[int]) -> ModeTree:
-        """The mode tree of a stack of size-2 dilated convolutions (THEORY.md §2).
+        """The mode tree of a stack of size-2 dilated convolutions (the theory page, §2).
 
         Layer ``l`` (1-based, layer 1 next to the input) has dilation ``d_l``.
         The unit of layer ``l`` at time ``τ`` has first child the layer-``l-1``
@@ -430,7 +430,7 @@ class ModeTree:
     def swapped_dilations(L: int, k: int) -> tuple[int, ...]:
         """Dilations of the k-swapped companion: reversed inside each block of k layers.
 
-        For ``k`` dividing ``L`` this is THEORY.md §2's
+        For ``k`` dividing ``L`` this is the theory page's (§2)
         ``d_l = 2^(⌈l/k⌉·k − 1 − ((l−1) mod k))``; when ``k`` does not divide ``L``
         the last block (of ``L mod k`` layers) is reversed within itself.
 

@@ -13,7 +13,7 @@ from mtd.strategies import index_sets, mode_trees
 @pytest.mark.parametrize(
     ("tree", "I", "exponents"),
     [
-        # THEORY.md §5: baseline, N = 8, I = {0,1,2}: bounds r and r²
+        # the theory page, §5: baseline, N = 8, I = {0,1,2}: bounds r and r²
         (ModeTree.baseline(3), [0, 1, 2], (1, 2)),
         # a child of the root: eq. 3 has no dense layer after the root -> rank 1
         (ModeTree.baseline(3), [0, 1, 2, 3], (0, 1)),
@@ -66,7 +66,7 @@ def test_argument_errors():
 @pytest.mark.parametrize(
     ("tree", "I", "r", "M", "want"),
     [
-        # THEORY.md §5: Theorem 7 gives (r, r²) here; the cheapest cut is one leaf edge: r
+        # the theory page, §5: Theorem 7 gives (r, r²) here; the cheapest cut is one leaf edge: r
         (ModeTree.baseline(3), [0, 1, 2], 3, 3, 3),
         # a child of the root: eq. 3's root is a rank-one product
         (ModeTree.baseline(3), [0, 1, 2, 3], 3, 3, 1),

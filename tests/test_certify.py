@@ -36,7 +36,7 @@ def instance_ranks(make, I, seeds=(1, 2, 3)):
 @pytest.mark.parametrize("method", ["materialize", "probes"])
 @pytest.mark.parametrize("r", [2, 3])
 def test_theory_example_generic_rank_is_r(method, r):
-    # THEORY.md §5: baseline N = 8, I = {0,1,2}: Theorem 7 gives (r, r²), generic rank r
+    # the theory page, §5: baseline N = 8, I = {0,1,2}: Theorem 7 gives (r, r²), generic rank r
     d = tree_dec(ModeTree.baseline(3), r, r)
     assert mtd.theorem7_bounds(d.tree, [0, 1, 2], r) == (r, r * r)
     res = generic_rank(d, [0, 1, 2], seed=0, method=method)

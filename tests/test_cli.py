@@ -50,7 +50,7 @@ def test_console_entry_point_runs():
 def test_gap_json(capsys):
     assert main(["gap", "--layers", "5", "--k", "4", "--rank", "128", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    # THEORY.md §5: exponents N/4 + N/2^(k+1) = 9 (T, T̄) and N/2 = 16 (H) for N = 32, k = 4;
+    # the theory page, §5: exponents N/4 + N/2^(k+1) = 9 (T, T̄) and N/2 = 16 (H) for N = 32, k = 4;
     # "for k = 4 and r = 128 the bound is about 1625"
     assert (out["exponent_T"], out["exponent_Tbar"], out["exponent_H"]) == (9, 9, 16)
     assert out["bounds_meet"] is True and out["exponent_ratio"] == "16/9"

@@ -8,7 +8,7 @@ from mtd.cli import main
 
 
 def test_rank_text(capsys):
-    # THEORY.md §5: baseline N = 8, I = {0,1,2}: generic rank r (Theorem 7: r and r²)
+    # the theory page, §5: baseline N = 8, I = {0,1,2}: generic rank r (Theorem 7: r and r²)
     assert (
         main(["rank", "--dilations", "1,2,4", "--modes", "0,1,2", "--rank", "3", "--dim", "3"]) == 0
     )

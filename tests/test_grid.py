@@ -1,4 +1,4 @@
-"""Grid tensors of callables and the memory guard (THEORY.md §1)."""
+"""Grid tensors of callables and the memory guard (the theory page, §1)."""
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ def test_worked_example():
 
 @given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 4), st.integers(0, 2**16))
 def test_multilinear_function_gives_coefficients_times_discretizers(N, M, r, seed):
-    # THEORY §1: for f multilinear with coefficient tensor C, A = C ×_0 V ×_1 V …
+    # the theory page, §1: for f multilinear with coefficient tensor C, A = C ×_0 V ×_1 V …
     rng = np.random.default_rng(seed)
     C = rng.integers(-3, 4, (r,) * N)
     V = rng.integers(-3, 4, (M, r))

@@ -18,7 +18,7 @@ def test_common_interior_of_paper_pair():
 
 
 def test_paper_hybrid_worked_by_hand():
-    # THEORY.md §5: H takes the segments of {0..3} and {4..7} from T, all else from T̄.
+    # the theory page, §5: H takes the segments of {0..3} and {4..7} from T, all else from T̄.
     choice = {
         BLOCKS[0]: FROM_T,
         BLOCKS[1]: FROM_T,
@@ -33,7 +33,7 @@ def test_paper_hybrid_worked_by_hand():
     )
     assert h.source[frozenset({0, 1})] == FROM_T and h.source[frozenset({8, 10})] == FROM_T_BAR
     assert h.source[T4.root] == FROM_T_BAR
-    # and Theorem 7's bounds meet at r^8 for H, r^6 for T and T̄ (THEORY.md §5)
+    # and Theorem 7's bounds meet at r^8 for H, r^6 for T and T̄ (the theory page, §5)
     I = [0, 2, 4, 6, 8, 9, 12, 13]
     assert theorem7_exponents(h.tree, I) == (8, 8)
     assert theorem7_exponents(T4, I) == theorem7_exponents(TB4, I) == (6, 6)

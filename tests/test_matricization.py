@@ -1,4 +1,4 @@
-"""Tests of mtd.matricization: the THEORY.md §1 convention, round trips, oracles, errors."""
+"""Tests of mtd.matricization: the the theory page, §1 convention, round trips, oracles, errors."""
 
 import itertools
 import math

@@ -27,7 +27,7 @@ def exact_rank(d, I, output=0):
 @pytest.mark.parametrize(
     ("tree", "I", "r", "M", "want"),
     [
-        # THEORY.md §5: Theorem 7 gives (r, r²); one leaf edge is cheaper: r
+        # the theory page, §5: Theorem 7 gives (r, r²); one leaf edge is cheaper: r
         (ModeTree.baseline(3), [0, 1, 2], 2, 2, 2),
         (ModeTree.baseline(3), [0, 1, 2], 3, 3, 3),
         # a child of the root: eq. 3's root is a product, rank 1

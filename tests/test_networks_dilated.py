@@ -1,4 +1,4 @@
-"""Dilated convolutional networks (THEORY.md §1-§3): forward, grid tensors, decompositions."""
+"""Dilated convolutional networks (theory page, §1-§3): forward, grid tensors, decompositions."""
 
 import itertools
 
@@ -243,7 +243,7 @@ def test_theorem7_bounds_hold_and_root_children_have_rank_one(dilations):
     A = net.grid_tensor(np.array([[1, 0], [0, 1], [1, 1]]))
     tree = net.tree
     first = tree.children(tree.root)[0]
-    assert mtd.matricization_rank(A, first, method="exact") <= 1  # THEORY §3
+    assert mtd.matricization_rank(A, first, method="exact") <= 1  # the theory page, §3
     for I in ([0, 1, 2], [0, 2, 4, 6], [1, 2, 5, 6], [0, 7]):
         lower, upper = mtd.theorem7_bounds(tree, I, 2)
         assert mtd.matricization_rank(A, I, method="exact") <= upper

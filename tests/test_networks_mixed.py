@@ -1,4 +1,4 @@
-"""Interconnected dilated networks (eq. 4 as a network, THEORY.md §4)."""
+"""Interconnected dilated networks (eq. 4 as a network, the theory page, §4)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Overlapping ConvACs (Sharir & Shashua 2018; THEORY.md §5): copy-tensor grid tensors."""
+"""Overlapping ConvACs (Sharir & Shashua 2018; the theory page, §5): copy-tensor grid tensors."""
 
 import itertools
 import math

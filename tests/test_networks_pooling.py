@@ -1,4 +1,4 @@
-"""ConvACs with a pooling geometry (COLT'16, ICLR'17; THEORY.md §3 and §5)."""
+"""ConvACs with a pooling geometry (COLT'16, ICLR'17; the theory page, §3 and §5)."""
 
 import itertools
 

@@ -80,7 +80,7 @@ def test_worked_examples(X, numeric, exact, modular):
 
 
 def test_modular_lower_than_exact_example():
-    # THEORY §6: rank mod p <= rank over Q, strictly here since det = 3.
+    # the theory page, §6: rank mod p <= rank over Q, strictly here since det = 3.
     X = [[1, 1], [1, 4]]
     assert mtd.matrix_rank(X, method="modular", prime=3) == 1
     assert mtd.matrix_rank(X, method="exact") == 2
@@ -325,7 +325,7 @@ def test_orthogonal_factor_products():
         assert _clean(mtd.matrix_rank, X) == k
 
 
-# ------------------------------------------------------------------ THEORY §6
+# ------------------------------------------------------------------ the theory page, §6
 def _fibonacci_q(k):
     """[[1, 1], [1, 0]]**k = [[F(k+1), F(k)], [F(k), F(k-1)]]: det (-1)**k, singular values
     phi**k and phi**-k."""

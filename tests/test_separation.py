@@ -14,7 +14,7 @@ CASES = [(L, k) for L in range(2, 8) for k in range(1, L)]
 
 def test_paper_example_is_reproduced():
     ex = separating_example(4, 2)
-    assert ex.I == (0, 2, 4, 6, 8, 9, 12, 13)  # THEORY.md §5, 0-based
+    assert ex.I == (0, 2, 4, 6, 8, 9, 12, 13)  # the theory page, §5, 0-based
     assert ex.hybrid.tree.to_nested() == (
         (((0, 1), (2, 3)), ((8, 10), (9, 11))),
         (((4, 5), (6, 7)), ((12, 14), (13, 15))),
@@ -46,7 +46,7 @@ def test_theorem7_bounds_meet_at_the_papers_exponents(L, k):
 def test_corollary8_numbers():
     rep = gap_report(5, 4, 128)
     assert rep.exponent_ratio == Fraction(2, 1) / (1 + Fraction(2, 2**4))  # 2/(1+2^(1-k))
-    exact = 64 ** (16 / 9)  # THEORY.md: "for k = 4 and r = 128 the bound is about 1625"
+    exact = 64 ** (16 / 9)  # the theory page: "for k = 4 and r = 128 the bound is about 1625"
     assert rep.channels_needed == math.ceil(exact)
     assert rep.channels_needed_sum <= rep.channels_needed
     assert 2 * rep.channels_needed_sum**rep.exponent_T >= 64**rep.exponent_H

@@ -1,4 +1,4 @@
-"""Mode trees: constructors, navigation, tilings, validation (THEORY.md §2)."""
+"""Mode trees: constructors, navigation, tilings, validation (the theory page, §2)."""
 
 import itertools
 import pickle
@@ -22,7 +22,7 @@ from mtd.strategies import index_sets, mode_trees
         ((1, 2), ((0, 1), (2, 3))),
         ((2, 1), ((0, 2), (1, 3))),
         ((4, 1, 2), (((0, 4), (1, 5)), ((2, 6), (3, 7)))),
-        # THEORY.md §2: k = 2, L = 4 gives dilations (2, 1, 8, 4)
+        # the theory page, §2: k = 2, L = 4 gives dilations (2, 1, 8, 4)
         (
             (2, 1, 8, 4),
             ((((0, 2), (1, 3)), ((8, 10), (9, 11))), (((4, 6), (5, 7)), ((12, 14), (13, 15)))),
@@ -44,7 +44,7 @@ def test_from_dilations_worked_examples(dilations, nested):
     ],
 )
 def test_swapped_dilations_formula(L, k, dilations):
-    # THEORY.md: d_l = 2^(ceil(l/k)·k − 1 − ((l−1) mod k))
+    # the theory page: d_l = 2^(ceil(l/k)·k − 1 − ((l−1) mod k))
     formula = tuple(2 ** (-(-l // k) * k - 1 - ((l - 1) % k)) for l in range(1, L + 1))
     assert formula == dilations
     assert ModeTree.swapped_dilations(L, k) == dilations
@@ -88,7 +88,7 @@ def test_navigation_worked_example():
 
 
 def test_paper_separating_example_tilings():
-    # THEORY.md §5, 0-based: I = {0,2,4,6,8,9,12,13}; baseline tiles are worked by hand.
+    # the theory page, §5, 0-based: I = {0,2,4,6,8,9,12,13}; baseline tiles are worked by hand.
     T = ModeTree.baseline(4)
     I = [0, 2, 4, 6, 8, 9, 12, 13]
     assert sorted(sorted(n) for n in T.tiling(I)) == [[0], [2], [4], [6], [8, 9], [12, 13]]

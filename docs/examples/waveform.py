@@ -8,7 +8,7 @@ output of ``forward`` on the waveform is one of its entries.
 
 The table compares, for two dilation orders, the exact ranks (over the rationals) of
 matricizations of the grid tensor for contiguous and interleaved partitions of the
-receptive field with Theorem 7's bounds (THEORY.md §5): the pooling geometry of the
+receptive field with Theorem 7's bounds (the theory page, §5): the pooling geometry of the
 dilations decides which partitions the network can correlate strongly.  Each rank is
 the largest over a few networks with random integer weights; every one of them is a
 lower bound on the rank reached for almost all weights, so where it meets Theorem 7's
@@ -97,7 +97,7 @@ def main() -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     print(
         "\nA partition into the two children of the root has rank 1 for every weight: eq. 3 has"
-        "\nno dense layer after the root (THEORY.md §3), below Theorem 7's upper bound r."
+        "\nno dense layer after the root (the theory page, §3), below Theorem 7's upper bound r."
     )
     print(f"(ranks are exact over the rationals; {time.perf_counter() - start:.1f} s)")
 

@@ -170,7 +170,7 @@ def random_weight(
 
 # ------------------------------------------------------------------------------- g
 def g_apply(g: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The generalized product ``g(a, b)`` elementwise (THEORY.md §3)."""
+    """The generalized product ``g(a, b)`` elementwise (the theory page, §3)."""
     if g == "product":
         return a * b
     if g == "relu":

@@ -7,7 +7,7 @@ for every output channel ``γ``,
 
     x_l(τ)_γ = g( (W_l^I x_{l-1}(τ - d_l))_γ , (W_l^II x_{l-1}(τ))_γ ),
 
-with ``W_l^I, W_l^II`` of shape ``(r_l, r_{l-1})`` and ``g`` one of THEORY.md §3's
+with ``W_l^I, W_l^II`` of shape ``(r_l, r_{l-1})`` and ``g`` one of the theory page's (§3)
 generalized products (``"product"``: a convolutional arithmetic circuit; ``"relu"``:
 ``max(a+b, 0)``; ``"max"``: ``max(a, b, 0)``; ``"relu_sum"``: ``max(a,0) + max(b,0)``).
 This is eq. 3's *product of two sums* with the first child the earlier time.
@@ -460,7 +460,7 @@ class DilatedConvNet:
         prime: int | None = None,
         max_bytes: int | None = None,
     ) -> np.ndarray:
-        """The grid tensor of output ``output`` (THEORY.md §1).
+        """The grid tensor of output ``output`` (the theory page, §1).
 
         ``A[d_0, …, d_{N-1}]`` is the output at the last time of the sequence
         ``v^(d_0), …, v^(d_{N-1})``.

@@ -251,7 +251,7 @@ class InterconnectedDilatedNets:
             Layers, and the block length of the swapped dilations.
         channels : sequence of int
         mix_layers : iterable of int, optional
-            Default ``(k,)``: interconnect the output of layer ``k`` (THEORY.md §5).
+            Default ``(k,)``: interconnect the output of layer ``k`` (the theory page, §5).
         **kwargs
             Passed to :meth:`random`.
 
