@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import certify, decompositions, mincut, networks, separation
+from . import certify, decompositions, display, io, mincut, networks, separation
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -49,6 +49,7 @@ from .errors import (
 )
 from .grid import grid_tensor
 from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
+from .io import load, save
 from .matricization import complement, matricization_shape, matricize, unmatricize
 from .mincut import mincut_bound
 from .networks import (
@@ -146,20 +147,27 @@ __all__ = [
     "InvalidIndexSetError",
     "TensorTooLargeError",
     "AmbiguousRankWarning",
+    # save and load
+    "save",
+    "load",
     # submodules
     "certify",
     "decompositions",
+    "display",
+    "io",
     "mincut",
+    "plot",
     "networks",
     "separation",
     "strategies",
 ]
 
-_LAZY_SUBMODULES = {"strategies"}
+_LAZY_SUBMODULES = {"strategies", "plot"}
 
 
 def __getattr__(name: str) -> Any:
-    # ``mtd.strategies`` needs hypothesis, an optional dependency: import on first use.
+    # ``mtd.strategies`` needs hypothesis and ``mtd.plot`` matplotlib, optional
+    # dependencies: import on first use.
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'mtd' has no attribute {name!r}")

@@ -43,6 +43,7 @@ import numpy as np
 
 from ._modular import first_prime_below
 from ._probes import ProbeMatrix, randomize_plan
+from ._rich import Rich
 from ._typing import Seed
 from ._validation import check_index_set, check_int
 from .bounds import theorem7_bounds
@@ -71,7 +72,7 @@ _FIRST_PROBES = 16
 
 
 @dataclass(frozen=True, repr=False)
-class GenericRank:
+class GenericRank(Rich):
     """Bounds on the generic rank of ``[[A^y]]_I`` for an architecture, and how they were found.
 
     Attributes

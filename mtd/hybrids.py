@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._rich import Rich
 from ._typing import Node
 from ._validation import _is_int, check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -104,7 +105,7 @@ def _segments(tree: ModeTree, walk: list[Node]) -> dict[Node, list[Node]]:
 
 
 @dataclass(frozen=True)
-class HybridTree:
+class HybridTree(Rich):
     """A hybrid of two mode trees (Def. 4) with the tree each interior node came from.
 
     Attributes

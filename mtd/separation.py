@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from ._rich import Rich
 from ._typing import Node
 from ._validation import check_int
 from .bounds import theorem7_exponents
@@ -40,8 +41,8 @@ from .trees import ModeTree
 __all__ = ["SeparatingExample", "separating_example", "GapReport", "gap_report", "int_root_ceil"]
 
 
-@dataclass(frozen=True)
-class SeparatingExample:
+@dataclass(frozen=True, repr=False)
+class SeparatingExample(Rich):
     """The trees, mixture nodes, hybrid and index set of the separating example.
 
     Attributes
@@ -151,8 +152,8 @@ def int_root_ceil(value: int, exponent: Fraction) -> int:
     return lo
 
 
-@dataclass(frozen=True)
-class GapReport:
+@dataclass(frozen=True, repr=False)
+class GapReport(Rich):
     """Corollary 8's numbers for one setting (``mtd gap``)."""
 
     L: int

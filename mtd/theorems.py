@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._rich import Rich
 from ._typing import Seed
 from .bounds import theorem7_bounds, theorem7_exponents, tree_mincut_bound, trivial_bound
 from .hybrids import common_interior, hybrid_trees
@@ -54,8 +55,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class CheckReport:
+@dataclass(frozen=True, repr=False)
+class CheckReport(Rich):
     """The outcome of one check: what was claimed, expected, measured, and whether it held.
 
     Attributes

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ._rich import Rich
 from ._typing import Modes, Nested, Node, Seed
 from ._validation import _is_int, check_index_set, check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, InvalidModeTreeError
@@ -63,7 +64,7 @@ def format_node(node: Iterable[int]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class ModeTree:
+class ModeTree(Rich):
     """An immutable, hashable mode tree over the modes ``0..N-1``.
 
     Build one with a constructor rather than ``ModeTree(...)``:
@@ -743,6 +744,21 @@ class ModeTree:
                 (c, child_prefix, i == len(kids) - 1) for i, c in reversed(list(enumerate(kids)))
             )
         return "\n".join(lines)
+
+    def svg(self, *, I: Modes | None = None, highlight: Iterable[Any] | None = None) -> Any:
+        """An SVG drawing: ``I``'s leaves filled and its tiling outlined, ``highlight`` in gold.
+
+        Returns a :class:`mtd.display.Drawing` (``str()`` gives the SVG text; notebooks
+        show the picture); see :func:`mtd.display.tree_svg`.
+        """
+        from .display import Drawing, tree_svg
+
+        return Drawing(tree_svg(self, I=I, highlight=highlight))
+
+    def _repr_svg_(self) -> str:
+        from .display import tree_svg
+
+        return tree_svg(self)
 
     # --------------------------------------------------------------------- dunders
     def _key(self) -> tuple[Any, ...]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import check_int
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -39,7 +40,7 @@ __all__ = ["MixedDecomposition", "mixed_to_tensor"]
 Node = frozenset[int]
 
 
-class MixedDecomposition(PlanEvaluators):
+class MixedDecomposition(PlanEvaluators, Rich):
     """A mixed decomposition (eq. 4) of two mode trees with shared leaves.
 
     Parameters

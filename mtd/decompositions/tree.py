@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import check_int
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -66,7 +67,7 @@ __all__ = ["TreeDecomposition", "tree_to_tensor"]
 Node = frozenset[int]
 
 
-class TreeDecomposition(PlanEvaluators):
+class TreeDecomposition(PlanEvaluators, Rich):
     """A tree decomposition (eq. 3, or the COLT / dense-transfer forms) of grid tensors.
 
     Parameters

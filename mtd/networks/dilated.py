@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import check_int
 from ..decompositions import TreeDecomposition
@@ -69,7 +70,7 @@ Node = frozenset[int]
 Pair = tuple[np.ndarray, np.ndarray]
 
 
-class DilatedConvNet:
+class DilatedConvNet(Rich):
     """A dilated convolutional network with size-2 filters (eq. 3 as a network).
 
     Parameters

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import _is_int
 from ..decompositions import MixedDecomposition
@@ -83,7 +84,7 @@ def interconnectable_layers(
     return tuple(l for l in range(1, ta.height + 1) if _height_nodes(ta, l) == _height_nodes(tb, l))
 
 
-class InterconnectedDilatedNets:
+class InterconnectedDilatedNets(Rich):
     """Two dilated networks interconnected after chosen layers, outputs added (eq. 4).
 
     Parameters

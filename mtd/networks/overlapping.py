@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import _is_int, check_int
 from ..decompositions import TreeDecomposition, decomposition_to_tensor
@@ -128,7 +129,7 @@ def _axis_children(n: int, layer: GCLayer, i: int, axis: int) -> list[list[tuple
     return out
 
 
-class OverlappingConvAC:
+class OverlappingConvAC(Rich):
     """A ConvAC of generalized-convolution layers, global product pooling and a dense output.
 
     Parameters

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import check_int
 from ..decompositions import TreeDecomposition, decomposition_to_tensor
@@ -63,7 +64,7 @@ Node = frozenset[int]
 
 
 # -------------------------------------------------------------------------- network
-class PoolingConvAC:
+class PoolingConvAC(Rich):
     """A ConvAC whose pooling windows are the nodes of a mode tree (COLT'16 / ICLR'17).
 
     Parameters
