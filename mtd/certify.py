@@ -43,6 +43,7 @@ import numpy as np
 
 from ._modular import first_prime_below
 from ._probes import ProbeMatrix, randomize_plan
+from ._progress import reporter
 from ._rich import Rich
 from ._typing import Seed
 from ._validation import check_index_set, check_int
@@ -328,7 +329,7 @@ def generic_rank(
     seed: Seed = None,
     prime: int | None = None,
     max_probes: int | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | bool | None = None,
     method: str = "auto",
 ) -> GenericRank:
     """Bound, and where possible certify, the generic rank of ``[[A^output]]_I``.
@@ -355,8 +356,10 @@ def generic_rank(
     max_probes : int, optional
         Cap on the probe matrix's side (default :data:`DEFAULT_MAX_PROBES`): a lower
         bound above it is never sought.
-    progress : callable, optional
-        Called with a one-line message after each probe round (e.g. to print it).
+    progress : callable or bool, optional
+        A callable is called with a one-line message after each probe round (e.g. to
+        print it); ``True`` shows a progress bar (tqdm, when installed) or those lines
+        on stderr.  Off by default.
     method : {"auto", "probes", "materialize"}, default "auto"
         ``"materialize"`` forms the random instance's ``M^N`` tensor (under the memory
         limit, :func:`mtd.get_memory_limit`) and ranks its matricization; ``"probes"``
@@ -430,7 +433,8 @@ def generic_rank(
     (y,) = check_output(output, n_outputs)
     bounds = upper_bounds(decomposition, plan, rows, y)
     upper, source = _pick_upper(bounds)
-    say = progress or (lambda _msg: None)
+    rep = reporter(progress, total=max(1, min(upper, cap)), desc="generic_rank", unit="probes")
+    say = rep.say
     say(f"upper bound {_short(upper)} ({source})")
     if p is None:
         p = DEFAULT_PRIME if plan is None else default_prime(plan)
@@ -464,6 +468,7 @@ def generic_rank(
             t1 = time.perf_counter()
             lower = matrix_rank(E, method="modular", prime=p)
             rounds.append((K, lower, t1 - t0, time.perf_counter() - t1))
+            rep.reach(K)
             say(
                 f"{K} probes: rank {lower} (probe matrix {t1 - t0:.2f} s, "
                 f"rank {rounds[-1][3]:.2f} s)"
@@ -471,6 +476,7 @@ def generic_rank(
             if lower < K or K >= target:
                 break
             K = min(2 * K, target)
+    rep.close()
     return GenericRank(
         lower=int(lower),
         upper=int(upper),

@@ -34,6 +34,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._progress import for_terminal
 from .errors import MTDError
 from .trees import ModeTree, format_node
 
@@ -232,17 +233,13 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         )
         d = MixedDecomposition.random(tree, other, mix, M=args.dim, r=args.rank, kind="integer")
 
-    def progress(message: str) -> None:
-        if not args.json:
-            print(f"mtd rank: {message}", file=sys.stderr, flush=True)
-
     res = generic_rank(
         d,
         args.modes,
         output=args.output,
         seed=args.seed,
         max_probes=args.max_probes,
-        progress=progress,
+        progress=None if args.json else for_terminal("mtd rank: "),
         method=args.method,
     )
     if args.json:
@@ -264,10 +261,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from .theorems import NOT_YET_CHECKED, reports_to_json, reports_to_markdown, run_checks
 
-    def progress(name: str) -> None:
-        if not args.json:
-            print(f"checking {name} ...", file=sys.stderr, flush=True)
-
+    progress = None if args.json else for_terminal("checking ")
     reports = run_checks(quick=args.quick, progress=progress)
     ok = all(r.holds for r in reports)
     if args.json:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._progress import reporter
 from ._rich import Rich
 from ._typing import Seed
 from .bounds import theorem7_bounds, theorem7_exponents, tree_mincut_bound, trivial_bound
@@ -680,7 +681,7 @@ NOT_YET_CHECKED: tuple[str, ...] = (
 
 
 def run_checks(
-    *, quick: bool = False, progress: Callable[[str], None] | None = None
+    *, quick: bool = False, progress: Callable[[str], None] | bool | None = None
 ) -> list[CheckReport]:
     """Run every registered check and return their reports in registry order.
 
@@ -688,8 +689,9 @@ def run_checks(
     ----------
     quick : bool, default False
         Use smaller settings (a few seconds in all).
-    progress : callable, optional
-        Called with each check's name before it runs.
+    progress : callable or bool, optional
+        A callable is called with each check's name before it runs; ``True`` shows a
+        progress bar (tqdm, when installed) or the names on stderr.  Off by default.
 
     Examples
     --------
@@ -699,10 +701,11 @@ def run_checks(
     True
     """
     out = []
-    for name, fn in CHECKS.items():
-        if progress is not None:
-            progress(name)
-        out.append(fn(**(_QUICK[name] if quick else {})))
+    with reporter(progress, total=len(CHECKS), desc="mtd verify", unit="checks") as rep:
+        for name, fn in CHECKS.items():
+            rep.say(name)
+            out.append(fn(**(_QUICK[name] if quick else {})))
+            rep.advance()
     return out
 
 
