@@ -16,6 +16,7 @@ __all__ = [
     "InvalidIndexSetError",
     "TensorTooLargeError",
     "AmbiguousRankWarning",
+    "MissingDependencyError",
 ]
 
 
@@ -56,4 +57,12 @@ class AmbiguousRankWarning(UserWarning):
 
     The reported rank then depends on the tolerance; use ``method="exact"`` or
     ``method="modular"`` on integer data for a rank that can be trusted.
+    """
+
+
+class MissingDependencyError(MTDError, ImportError):
+    """Raised when a feature needs an optional package that is not installed.
+
+    The message names the package and the extra that installs it, e.g.
+    ``pip install "mtd[plot]"``.
     """
