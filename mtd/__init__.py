@@ -44,6 +44,7 @@ from .errors import (
     InvalidArgumentTypeError,
     InvalidIndexSetError,
     InvalidModeTreeError,
+    MissingDependencyError,
     MTDError,
     TensorTooLargeError,
 )
@@ -146,6 +147,7 @@ __all__ = [
     "InvalidModeTreeError",
     "InvalidIndexSetError",
     "TensorTooLargeError",
+    "MissingDependencyError",
     "AmbiguousRankWarning",
     # save and load
     "save",

@@ -229,6 +229,7 @@ def ranks(
         certified = [c for _, _, c in got]
         drawn.lines[0].set_markerfacecolor("none" if not all(certified) else "#59a14f")
     ax.set_yscale("log", base=2)
+    ax.set_xticks(rs)
     ax.set_xlabel("size r")
     ax.set_ylabel("rank of [[A]]_I")
     ax.set_title(f"I = {format_node(frozenset(modes))} on a tree of {tree.n_modes} modes")
