@@ -29,17 +29,15 @@ arrays, and lists of any of these.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import fields
-from fractions import Fraction
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from ._validation import _is_int
-from .errors import InvalidArgumentError, InvalidArgumentTypeError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, MTDError
 
 __all__ = ["FORMAT_VERSION", "KINDS", "to_dict", "from_dict", "save", "load", "kind_of"]
 
@@ -83,6 +81,11 @@ def _array_to_data(a: np.ndarray) -> dict[str, Any]:
 
 def _array_from_data(d: Mapping[str, Any]) -> np.ndarray:
     tag, shape, data = d["__array__"], tuple(int(s) for s in d["shape"]), d["data"]
+    if not isinstance(data, list) or any(s < 0 for s in shape) or math.prod(shape) != len(data):
+        raise InvalidArgumentError(
+            f"a saved array of shape {shape} needs a list of {math.prod(shape)} entries; got "
+            f"{len(data) if isinstance(data, list) else type(data).__name__}"
+        )
     if tag == "int":
         out = np.empty(len(data), dtype=object)
         out[:] = [int(v["__bigint__"], 16) if isinstance(v, Mapping) else int(v) for v in data]
@@ -128,306 +131,7 @@ def _protect_bigints(x: Any) -> Any:
     return x
 
 
-# --------------------------------------------------------------------------- encoders
-def _node(n: Any) -> list[int]:
-    return sorted(int(m) for m in n)
-
-
-def _nested(tree: Any) -> Any:
-    return tree.to_nested()
-
-
-def _tree(x: Any) -> Any:
-    from .trees import ModeTree
-
-    return ModeTree.from_nested(x)
-
-
-def _enc_mode_tree(t: Any) -> dict[str, Any]:
-    return dict(t.to_dict())
-
-
-def _dec_mode_tree(d: Mapping[str, Any]) -> Any:
-    tree = _tree(d["nested"])
-    if "n_modes" in d and int(d["n_modes"]) != tree.n_modes:
-        raise InvalidArgumentError(
-            f"saved ModeTree says n_modes = {d['n_modes']} but its nested form has "
-            f"{tree.n_modes} modes"
-        )
-    return tree
-
-
-def _enc_hybrid(h: Any) -> dict[str, Any]:
-    return {
-        "tree": _nested(h.tree),
-        "source": [[_node(n), int(s)] for n, s in h.source.items()],
-        "choice": [[_node(n), int(c)] for n, c in h.choice.items()],
-    }
-
-
-def _dec_hybrid(d: Mapping[str, Any]) -> Any:
-    from .hybrids import HybridTree
-
-    return HybridTree(
-        _tree(d["tree"]),
-        MappingProxyType({frozenset(n): int(s) for n, s in d["source"]}),
-        MappingProxyType({frozenset(n): int(c) for n, c in d["choice"]}),
-    )
-
-
-def _weights(tree: Any, weights: Mapping[Any, Any], *, tied: bool) -> list[dict[str, Any]]:
-    """Per-node (or, tied, per-depth) weight arrays in the tree's pre-order."""
-    out: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    for n in tree.interior_nodes:
-        if tied:
-            d = tree.depth(n)
-            if d not in seen:
-                seen.add(d)
-                out.append({"depth": d, "arrays": list(weights[n])})
-        else:
-            out.append({"node": _node(n), "arrays": list(weights[n])})
-    return out
-
-
-def _unweights(items: list[Mapping[str, Any]], *, form: str = "eq3") -> dict[Any, Any]:
-    out: dict[Any, Any] = {}
-    for item in items:
-        key = int(item["depth"]) if "depth" in item else frozenset(item["node"])
-        arrays = list(item["arrays"])
-        out[key] = arrays if form == "eq3" else arrays[0]
-    return out
-
-
-def _enc_tree_decomposition(d: Any) -> dict[str, Any]:
-    leaf = d.leaf_weights
-    return {
-        "tree": _nested(d.tree),
-        "discretizers": d.discretizers,
-        "form": d.form,
-        "g": d.g,
-        "tied": d.tied,
-        "weights": _weights(d.tree, d.weights, tied=d.tied),
-        "leaf_weights": None
-        if all(w is None for w in leaf.values())
-        else [[m, w] for m, w in sorted(leaf.items()) if w is not None],
-        "outputs": d.outputs,
-    }
-
-
-def _dec_tree_decomposition(d: Mapping[str, Any]) -> Any:
-    from .decompositions import TreeDecomposition
-
-    leaf = d.get("leaf_weights")
-    return TreeDecomposition(
-        _tree(d["tree"]),
-        d["discretizers"],
-        _unweights(d["weights"], form=d["form"]),
-        g=d["g"],
-        form=d["form"],
-        outputs=d.get("outputs"),
-        leaf_weights=None if leaf is None else {int(m): w for m, w in leaf},
-        tied=bool(d["tied"]),
-    )
-
-
-def _enc_mixed_decomposition(d: Any) -> dict[str, Any]:
-    return {
-        "T": _nested(d.T),
-        "T_bar": _nested(d.T_bar),
-        "mixture_nodes": [_node(n) for n in d.mixture_nodes],
-        "discretizers": d.discretizers,
-        "g": d.g,
-        "tied": d.tied,
-        "weights": _weights(d.T, d.weights, tied=d.tied),
-        "weights_bar": _weights(d.T_bar, d.weights_bar, tied=d.tied),
-    }
-
-
-def _dec_mixed_decomposition(d: Mapping[str, Any]) -> Any:
-    from .decompositions import MixedDecomposition
-
-    return MixedDecomposition(
-        _tree(d["T"]),
-        _tree(d["T_bar"]),
-        [frozenset(n) for n in d["mixture_nodes"]],
-        d["discretizers"],
-        _unweights(d["weights"]),
-        _unweights(d["weights_bar"]),
-        g=d["g"],
-        tied=bool(d["tied"]),
-    )
-
-
-def _enc_dilated(net: Any) -> dict[str, Any]:
-    if net.tied:
-        weights: Any = [list(pair) for pair in net.layer_weights]
-    else:
-        weights = [{"node": _node(n), "pair": list(p)} for n, p in net.node_weights.items()]
-    return {
-        "dilations": list(net.dilations),
-        "channels": list(net.channels),
-        "g": net.g,
-        "tied": net.tied,
-        "weights": weights,
-    }
-
-
-def _dec_dilated(d: Mapping[str, Any]) -> Any:
-    from .networks import DilatedConvNet
-
-    tied = bool(d["tied"])
-    w = d["weights"]
-    weights = [tuple(p) for p in w] if tied else {frozenset(i["node"]): tuple(i["pair"]) for i in w}
-    return DilatedConvNet(d["dilations"], d["channels"], g=d["g"], weights=weights, tied=tied)
-
-
-def _enc_interconnected(net: Any) -> dict[str, Any]:
-    return {
-        "net_a": _enc_dilated(net.net_a),
-        "net_b": _enc_dilated(net.net_b),
-        "mix_layers": list(net.mix_layers),
-    }
-
-
-def _dec_interconnected(d: Mapping[str, Any]) -> Any:
-    from .networks import InterconnectedDilatedNets
-
-    return InterconnectedDilatedNets(
-        _dec_dilated(d["net_a"]), _dec_dilated(d["net_b"]), [int(x) for x in d["mix_layers"]]
-    )
-
-
-def _enc_pooling(net: Any) -> dict[str, Any]:
-    tree = net.tree
-    if net.tied:
-        by_depth = tree.nodes_by_depth()
-        L = net.depth
-        weights: Any = [net.node_weights[by_depth[L - h][0]] for h in range(L + 1)]
-    else:
-        weights = [{"node": _node(n), "matrix": w} for n, w in net.node_weights.items()]
-    return {
-        "tree": _nested(tree),
-        "channels": list(net.channels),
-        "M": int(net.M),
-        "n_outputs": int(net.n_outputs),
-        "representation": net.representation,
-        "g": net.g,
-        "tied": net.tied,
-        "weights": weights,
-    }
-
-
-def _dec_pooling(d: Mapping[str, Any]) -> Any:
-    from .networks import PoolingConvAC
-
-    tied = bool(d["tied"])
-    w = d["weights"]
-    weights = list(w) if tied else {frozenset(i["node"]): i["matrix"] for i in w}
-    return PoolingConvAC(
-        _tree(d["tree"]),
-        d["channels"],
-        M=int(d["M"]),
-        n_outputs=int(d["n_outputs"]),
-        representation=d["representation"],
-        g=d["g"],
-        weights=weights,
-        tied=tied,
-    )
-
-
-def _enc_overlapping(net: Any) -> dict[str, Any]:
-    return {
-        "input_shape": list(net.input_shape),
-        "layers": [[lay.window, lay.stride, lay.padding] for lay in net.layers],
-        "channels": list(net.channels),
-        "n_outputs": int(net.n_outputs),
-        "representation": net.representation,
-        "weights": list(net.weights),
-    }
-
-
-def _dec_overlapping(d: Mapping[str, Any]) -> Any:
-    from .networks import OverlappingConvAC
-
-    return OverlappingConvAC(
-        [int(n) for n in d["input_shape"]],
-        [tuple(int(v) for v in lay) for lay in d["layers"]],
-        d["channels"],
-        n_outputs=int(d["n_outputs"]),
-        representation=d["representation"],
-        weights=list(d["weights"]),
-    )
-
-
-def _fields_from(
-    cls: Any, d: Mapping[str, Any], convert: Mapping[str, Callable[[Any], Any]]
-) -> Any:
-    """Build a dataclass from the keys of ``d`` that are its fields (derived keys ignored)."""
-    names = [f.name for f in fields(cls)]
-    kwargs = {n: convert.get(n, lambda v: v)(d[n]) for n in names if n in d}
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise InvalidArgumentError(f"saved {cls.__name__} is missing fields: {exc}") from None
-
-
-def _dec_generic_rank(d: Mapping[str, Any]) -> Any:
-    from .certify import GenericRank
-
-    return _fields_from(
-        GenericRank,
-        d,
-        {
-            "bounds": lambda b: MappingProxyType(dict(b)),
-            "index_set": lambda v: tuple(int(m) for m in v),
-            "rounds": lambda rs: tuple(tuple(r) for r in rs),
-        },
-    )
-
-
-def _dec_check_report(d: Mapping[str, Any]) -> Any:
-    from .theorems import CheckReport
-
-    return _fields_from(CheckReport, d, {})
-
-
-def _enc_separating(ex: Any) -> dict[str, Any]:
-    return {
-        "L": ex.L,
-        "k": ex.k,
-        "T": _nested(ex.T),
-        "T_bar": _nested(ex.T_bar),
-        "mixture_nodes": [_node(n) for n in ex.mixture_nodes],
-        "hybrid": _enc_hybrid(ex.hybrid),
-        "I": list(ex.I),
-    }
-
-
-def _dec_separating(d: Mapping[str, Any]) -> Any:
-    from .separation import SeparatingExample
-
-    return SeparatingExample(
-        int(d["L"]),
-        int(d["k"]),
-        _tree(d["T"]),
-        _tree(d["T_bar"]),
-        tuple(frozenset(n) for n in d["mixture_nodes"]),
-        _dec_hybrid(d["hybrid"]),
-        tuple(int(m) for m in d["I"]),
-    )
-
-
-def _dec_gap(d: Mapping[str, Any]) -> Any:
-    from .separation import GapReport
-
-    return _fields_from(
-        GapReport,
-        d,
-        {"I": lambda v: tuple(int(m) for m in v), "exponent_ratio": lambda v: Fraction(v)},
-    )
-
-
+# ------------------------------------------------------------- arrays and lists
 def _enc_array(a: np.ndarray) -> dict[str, Any]:
     return {"array": a}
 
@@ -445,11 +149,8 @@ def _dec_list(d: Mapping[str, Any]) -> list[Any]:
     return [from_dict(x) for x in d["items"]]
 
 
-def _via_to_dict(obj: Any) -> dict[str, Any]:
-    return dict(obj.to_dict())
-
-
 def _registry() -> dict[str, tuple[type, Callable[[Any], Any], Callable[[Any], Any]]]:
+    from . import _codecs as c
     from .certify import GenericRank
     from .decompositions import MixedDecomposition, TreeDecomposition
     from .hybrids import HybridTree
@@ -464,26 +165,30 @@ def _registry() -> dict[str, tuple[type, Callable[[Any], Any], Callable[[Any], A
     from .trees import ModeTree
 
     return {
-        "ModeTree": (ModeTree, _enc_mode_tree, _dec_mode_tree),
-        "HybridTree": (HybridTree, _enc_hybrid, _dec_hybrid),
-        "TreeDecomposition": (TreeDecomposition, _enc_tree_decomposition, _dec_tree_decomposition),
+        "ModeTree": (ModeTree, c.enc_mode_tree, c.dec_mode_tree),
+        "HybridTree": (HybridTree, c.enc_hybrid, c.dec_hybrid),
+        "TreeDecomposition": (
+            TreeDecomposition,
+            c.enc_tree_decomposition,
+            c.dec_tree_decomposition,
+        ),
         "MixedDecomposition": (
             MixedDecomposition,
-            _enc_mixed_decomposition,
-            _dec_mixed_decomposition,
+            c.enc_mixed_decomposition,
+            c.dec_mixed_decomposition,
         ),
-        "DilatedConvNet": (DilatedConvNet, _enc_dilated, _dec_dilated),
+        "DilatedConvNet": (DilatedConvNet, c.enc_dilated, c.dec_dilated),
         "InterconnectedDilatedNets": (
             InterconnectedDilatedNets,
-            _enc_interconnected,
-            _dec_interconnected,
+            c.enc_interconnected,
+            c.dec_interconnected,
         ),
-        "PoolingConvAC": (PoolingConvAC, _enc_pooling, _dec_pooling),
-        "OverlappingConvAC": (OverlappingConvAC, _enc_overlapping, _dec_overlapping),
-        "GenericRank": (GenericRank, _via_to_dict, _dec_generic_rank),
-        "CheckReport": (CheckReport, _via_to_dict, _dec_check_report),
-        "SeparatingExample": (SeparatingExample, _enc_separating, _dec_separating),
-        "GapReport": (GapReport, _via_to_dict, _dec_gap),
+        "PoolingConvAC": (PoolingConvAC, c.enc_pooling, c.dec_pooling),
+        "OverlappingConvAC": (OverlappingConvAC, c.enc_overlapping, c.dec_overlapping),
+        "GenericRank": (GenericRank, c.via_to_dict, c.dec_generic_rank),
+        "CheckReport": (CheckReport, c.via_to_dict, c.dec_check_report),
+        "SeparatingExample": (SeparatingExample, c.enc_separating, c.dec_separating),
+        "GapReport": (GapReport, c.via_to_dict, c.dec_gap),
         "ndarray": (np.ndarray, _enc_array, _dec_array),
         "list": (list, _enc_list, _dec_list),
     }
@@ -612,8 +317,12 @@ def from_dict(data: Mapping[str, Any], *, kind: str | None = None) -> Any:
         raise InvalidArgumentError(f"the data of a saved {kind} must be a dict; got {body!r}")
     try:
         return _registry()[kind][2](_unplain(body))
+    except MTDError:
+        raise
     except KeyError as exc:
         raise InvalidArgumentError(f"saved {kind} is missing the field {exc}") from None
+    except (TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        raise InvalidArgumentError(f"saved {kind} is malformed: {exc}") from exc
 
 
 def _format(path: Any, fmt: str | None) -> str:

@@ -319,3 +319,63 @@ def test_loaded_weights_are_validated_again():
     data["weights"][0]["arrays"][0]["shape"] = [1, 4]  # a 1 x 4 matrix where 2 x 2 is due
     with pytest.raises(ValueError, match="shape"):
         mtd.TreeDecomposition.from_dict(data)
+
+
+# ------------------------------------------------------------------ corrupted data
+def _samples():
+    T = mtd.ModeTree.baseline(2)
+    d = mtd.TreeDecomposition.random(T, M=2, r=2, kind="integer", seed=0)
+    objs = [
+        T,
+        d,
+        mtd.TreeDecomposition.random(T, M=2, r=2, form="colt", tied=True, seed=0),
+        mtd.MixedDecomposition.random(T, mtd.ModeTree.swapped(2, 2), [], M=2, r=2, seed=0),
+        NETWORKS[1](),
+        NETWORKS[3](),
+        NETWORKS[5](),
+        NETWORKS[6](),
+        mtd.generic_rank(d, [0, 2], seed=0),
+        separating_example(3, 1),
+        gap_report(3, 1, 4),
+    ]
+    return [(mtd.io.kind_of(o), json.loads(json.dumps(o.to_dict()))) for o in objs]
+
+
+SAMPLES = _samples()
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(allow_nan=False),
+    st.text(max_size=3),
+    st.lists(st.integers(-2, 2), max_size=3),
+    st.dictionaries(st.sampled_from(["__array__", "shape", "data", "node"]), st.integers(-1, 2)),
+)
+
+
+def _locations(x, where=()):
+    yield where
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield from _locations(v, (*where, k))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from _locations(v, (*where, i))
+
+
+@given(data=st.data())
+def test_corrupted_data_raises_only_mtd_errors(data):
+    kind, plain = data.draw(st.sampled_from(SAMPLES))
+    plain = json.loads(json.dumps(plain))  # a private copy
+    where = data.draw(st.sampled_from(list(_locations(plain))[1:]))
+    parent = plain
+    for key in where[:-1]:
+        parent = parent[key]
+    if isinstance(parent, dict) and data.draw(st.booleans()):
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = data.draw(JUNK)
+    try:
+        from_dict(plain, kind=kind)
+    except mtd.MTDError:
+        pass  # a clear mtd error (also a ValueError / TypeError); anything else fails the test
