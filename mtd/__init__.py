@@ -12,9 +12,9 @@ lazily, only by the functions that need them.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import certify, decompositions, display, io, mincut, networks, separation
+from . import certify, decompositions, mincut, networks, separation
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -50,7 +50,6 @@ from .errors import (
 )
 from .grid import grid_tensor
 from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
-from .io import load, save
 from .matricization import complement, matricization_shape, matricize, unmatricize
 from .mincut import mincut_bound
 from .networks import (
@@ -73,6 +72,9 @@ from .ranks import (
     numeric_rank,
 )
 from .trees import ModeTree
+
+if TYPE_CHECKING:
+    from .io import load, save
 
 __version__ = "0.1.0"
 
@@ -164,12 +166,16 @@ __all__ = [
     "strategies",
 ]
 
-_LAZY_SUBMODULES = {"strategies", "plot"}
+_LAZY_SUBMODULES = {"strategies", "plot", "io", "display"}
+_LAZY_FUNCTIONS = {"save": "io", "load": "io"}
 
 
 def __getattr__(name: str) -> Any:
     # ``mtd.strategies`` needs hypothesis and ``mtd.plot`` matplotlib, optional
     # dependencies: import on first use.
+    # ``mtd.io`` and ``mtd.display`` are light but not needed by most imports.
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
     raise AttributeError(f"module 'mtd' has no attribute {name!r}")
