@@ -200,3 +200,15 @@ def test_network_html():
 def test_html_of_unknown_object():
     with pytest.raises(TypeError, match="no HTML display for int"):
         html(3)
+
+
+def test_jupyter_picks_up_the_rich_reprs():
+    """IPython's own display formatter (what a notebook runs) finds SVG and HTML."""
+    formatters = pytest.importorskip("IPython.core.formatters")
+    fmt = formatters.DisplayFormatter()
+    data, _ = fmt.format(mtd.ModeTree.baseline(2))
+    assert {"image/svg+xml", "text/html", "text/plain"} <= set(data)
+    assert len(_circles(data["image/svg+xml"])) == 7
+    data, _ = fmt.format(gap_report(5, 4, 128))
+    assert _parse(data["text/html"]).facts["channels a single network needs"] == "1626"
+    assert data["text/plain"].startswith("<GapReport L=5 k=4 r=128")
