@@ -181,7 +181,8 @@ def tree_svg(
     title : str, optional
         A caption above the tree; default: the tree's size, and ``I`` if given.
     max_width : int, default 960
-        The drawing is narrowed (and leaf labels dropped) to fit this many pixels.
+        The drawing is narrowed to fit this many pixels, down to 6 px per leaf (leaf
+        labels are dropped below 14 px).
 
     Returns
     -------

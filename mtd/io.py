@@ -125,6 +125,8 @@ def _protect_bigints(x: Any) -> Any:
     if _is_int(x) and abs(int(x)).bit_length() > 3.3 * _BIG_DIGITS:
         return {"__bigint__": hex(int(x))}
     if isinstance(x, dict):
+        if x.get("__array__", "int") != "int":
+            return x  # a fixed-width dtype holds no big ints
         return {k: _protect_bigints(v) for k, v in x.items()}
     if isinstance(x, list):
         return [_protect_bigints(v) for v in x]
