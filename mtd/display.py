@@ -38,6 +38,7 @@ __all__ = [
     "COLORS",
     "Drawing",
     "tree_layout",
+    "node_classes",
     "tree_svg",
     "html",
     "reports_html",
@@ -115,7 +116,15 @@ def node_classes(
     highlight: Iterable[Any] | None = None,
     sources: Mapping[Node, int] | None = None,
 ) -> dict[Node, list[str]]:
-    """The classes of every node in a drawing (module docstring)."""
+    """The classes of every node in a drawing (module docstring).
+
+    Examples
+    --------
+    >>> from mtd.display import node_classes
+    >>> T = mtd.ModeTree.baseline(2)
+    >>> node_classes(T, I=[0, 1])[frozenset({0, 1})]
+    ['node', 'interior', 'tile-I']
+    """
     marked = _nodes(tree, highlight, "highlight")
     classes: dict[Node, list[str]] = {}
     rows: frozenset[int] = frozenset()

@@ -750,6 +750,13 @@ class ModeTree(Rich):
 
         Returns a :class:`mtd.display.Drawing` (``str()`` gives the SVG text; notebooks
         show the picture); see :func:`mtd.display.tree_svg`.
+
+        Examples
+        --------
+        >>> T = mtd.ModeTree.baseline(2)
+        >>> svg = str(T.svg(I=[0, 1], highlight=[[2, 3]]))
+        >>> svg.count("<circle"), svg.count('data-modes="0,1"')
+        (7, 1)
         """
         from .display import Drawing, tree_svg
 

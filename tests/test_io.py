@@ -238,6 +238,9 @@ def test_separation_reports_round_trip(fmt, tmp_path):
     back = _round_trip(ex, tmp_path, fmt)
     assert back == ex
     assert back.hybrid.source == ex.hybrid.source
+    H = ex.hybrid
+    assert _round_trip(H, tmp_path, fmt) == H
+    assert mtd.HybridTree.from_dict(H.to_dict()) == H
     rep = gap_report(5, 4, 128)
     back = _round_trip(rep, tmp_path, fmt)
     assert back == rep and back.exponent_ratio == Fraction(16, 9)
