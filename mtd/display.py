@@ -12,7 +12,9 @@ whose ``class`` says what it is, so that the drawing can be styled and inspected
 * ``node`` and ``leaf`` or ``interior``;
 * with an index set ``I``: ``in-I`` for the leaves in ``I``, ``tile-I`` for the
   nodes of the tiling Θ(I;T) and ``tile-Ic`` for those of Θ(Iᶜ;T) (the theory page, §2);
-* ``highlight`` for the nodes passed as ``highlight`` (e.g. mixture nodes);
+* ``highlight`` for the nodes passed as ``highlight`` (e.g. mixture nodes), which are
+  also ringed in gold by a ``<circle class="halo">`` drawn behind them, so that their
+  fill can still show ``I`` or their source tree;
 * ``from-T`` / ``from-Tbar`` for the interior nodes of a hybrid tree, after the tree
   they came from.
 
@@ -152,7 +154,7 @@ def node_classes(
 
 
 def _fill(c: Sequence[str]) -> str:
-    for key in ("highlight", "from-Tbar", "from-T", "in-I"):
+    for key in ("from-Tbar", "from-T", "in-I"):
         if key in c:
             return COLORS[key]
     return COLORS["node"]
@@ -184,7 +186,7 @@ def tree_svg(
         An index set: its leaves are filled, the nodes of its tiling Θ(I;T) get a
         thick blue outline and those of Θ(Iᶜ;T) a thick grey one.
     highlight : iterable of nodes, optional
-        Nodes to fill in gold (e.g. mixture nodes).
+        Nodes to ring in gold (e.g. mixture nodes).
     sources : mapping, optional
         Node -> 0 (from T) or 1 (from T̄), as :attr:`mtd.HybridTree.source`.
     title : str, optional
@@ -244,6 +246,11 @@ def tree_svg(
         cls = classes[node]
         stroke, sw = _stroke(cls)
         modes = ",".join(str(m) for m in sorted(node))
+        if "highlight" in cls:
+            out.append(
+                f'<circle class="halo" data-modes="{modes}" cx="{x:.1f}" cy="{y:.1f}" '
+                f'r="{rad + max(2.5, rad / 2):.1f}" fill="{COLORS["highlight"]}"/>'
+            )
         out.append(
             f'<circle class="{" ".join(cls)}" data-modes="{modes}" cx="{x:.1f}" cy="{y:.1f}" '
             f'r="{rad:.1f}" fill="{_fill(cls)}" stroke="{stroke}" stroke-width="{sw}">'

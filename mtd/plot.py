@@ -7,7 +7,7 @@ can restyle them or test what was drawn.
 
 * :func:`tree` — the layout of :func:`mtd.display.tree_layout` with the colours of
   :data:`mtd.display.COLORS`: leaves of ``I`` filled, the tiling Θ(I;T) outlined,
-  highlighted nodes (e.g. mixture nodes) in gold, a hybrid's nodes by source.
+  highlighted nodes (e.g. mixture nodes) ringed in gold, a hybrid's nodes by source.
 * :func:`ranks` — Theorem 7's lower and upper bounds on ``rank [[A]]_I`` against the
   size ``r`` (the theory page, §4), with certified generic ranks on top when given.
 * :func:`profile` — the bounds over a family of index sets (records with keys ``I``,
@@ -31,12 +31,16 @@ __all__ = ["TreeArtists", "RankArtists", "ProfileArtists", "tree", "ranks", "pro
 
 
 class TreeArtists(NamedTuple):
-    """What :func:`tree` drew: ``nodes`` has one point per node, in ``tree.nodes`` order."""
+    """What :func:`tree` drew: ``nodes`` has one point per node, in ``tree.nodes`` order.
+
+    ``halos`` has one gold disc behind each highlighted node (None without highlights).
+    """
 
     ax: Any
     nodes: Any
     edges: Any
     labels: list[Any]
+    halos: Any = None
 
 
 class RankArtists(NamedTuple):
@@ -91,7 +95,7 @@ def tree(
         and those of Θ(Iᶜ;T) a thick grey one.
     ax : matplotlib Axes, optional
     highlight : iterable of nodes, optional
-        Filled gold (e.g. mixture nodes).
+        Ringed in gold (e.g. mixture nodes).
     sources : mapping, optional
         Node -> 0 (from T, green) or 1 (from T̄, red), as :attr:`mtd.HybridTree.source`.
     labels : bool, optional
@@ -142,6 +146,17 @@ def tree(
     ys = [-pos[n][1] for n in tree.nodes]
     size = max(12.0, min(120.0, 3000.0 / tree.n_modes))
     nodes = ax.scatter(xs, ys, s=size, c=face, edgecolors=edge, linewidths=width, zorder=2)
+    marked = [i for i, n in enumerate(tree.nodes) if "highlight" in classes[n]]
+    halos = None
+    if marked:
+        halos = ax.scatter(
+            [xs[i] for i in marked],
+            [ys[i] for i in marked],
+            s=size * 2.6,
+            c=COLORS["highlight"],
+            linewidths=0,
+            zorder=1.5,
+        )
     texts = []
     if labels if labels is not None else tree.n_modes <= 64:
         for leaf in tree.leaves:
@@ -154,7 +169,7 @@ def tree(
     if I is not None:
         title += f", I = {format_node(frozenset(int(m) for m in I))}"
     ax.set_title(title)
-    return TreeArtists(ax, nodes, edges, texts)
+    return TreeArtists(ax, nodes, edges, texts, halos)
 
 
 def _bounds_of(item: Any) -> tuple[int, int, bool]:

@@ -755,7 +755,7 @@ class ModeTree(Rich):
         --------
         >>> T = mtd.ModeTree.baseline(2)
         >>> svg = str(T.svg(I=[0, 1], highlight=[[2, 3]]))
-        >>> svg.count("<circle"), svg.count('data-modes="0,1"')
+        >>> svg.count('<circle class="node'), svg.count('<circle class="halo" data-modes="2,3"')
         (7, 1)
         """
         from .display import Drawing, tree_svg

@@ -22,6 +22,8 @@ def _circles(svg: str) -> list[tuple[frozenset[int], set[str], dict[str, str]]]:
     root = ET.fromstring(svg)  # also checks that the SVG is well-formed XML
     out = []
     for c in root.iter(f"{SVG}circle"):
+        if "node" not in c.get("class").split():
+            continue
         modes = frozenset(int(m) for m in c.get("data-modes").split(","))
         out.append((modes, set(c.get("class").split()), dict(c.attrib)))
     return out
@@ -68,11 +70,18 @@ def test_tree_svg_nodes_edges_and_tilings(case):
 def test_highlight_and_hybrid_sources():
     ex = separating_example(4, 2)
     H = ex.hybrid
-    circles = _circles(tree_svg(H.tree, highlight=ex.mixture_nodes, sources=H.source))
+    svg = tree_svg(H.tree, highlight=ex.mixture_nodes, sources=H.source)
+    circles = _circles(svg)
     assert _with(circles, "highlight") == set(ex.mixture_nodes)
-    for _modes, classes, attrs in circles:
+    halos = [c for c in ET.fromstring(svg).iter(f"{SVG}circle") if c.get("class") == "halo"]
+    assert {frozenset(map(int, c.get("data-modes").split(","))) for c in halos} == set(
+        ex.mixture_nodes
+    )
+    assert all(c.get("fill") == COLORS["highlight"] for c in halos)
+    for modes, classes, attrs in circles:  # the fill still tells the source tree
         if "highlight" in classes:
-            assert attrs["fill"] == COLORS["highlight"]
+            want = COLORS["from-Tbar"] if H.source[modes] else COLORS["from-T"]
+            assert attrs["fill"] == want
     # H takes the first half of the blocks from T and everything else from T_bar (module doc)
     from_t = {n for n, s in H.source.items() if s == mtd.FROM_T}
     assert _with(circles, "from-T") == from_t

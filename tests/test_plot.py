@@ -34,11 +34,12 @@ def test_tree_nodes_edges_and_colours():
     assert len(art.nodes.get_offsets()) == len(nodes) == 31
     assert len(art.edges.get_segments()) == 30
     assert len(art.labels) == 16
+    pos = {tuple(p) for p in art.nodes.get_offsets()[[nodes.index(m) for m in ex.mixture_nodes]]}
+    assert {tuple(p) for p in art.halos.get_offsets()} == pos
+    assert np.allclose(art.halos.get_facecolors()[0], to_rgba(COLORS["highlight"]))
     face = art.nodes.get_facecolors()
     for i, n in enumerate(nodes):
-        if n in ex.mixture_nodes:
-            want = COLORS["highlight"]
-        elif n in H.source:
+        if n in H.source:
             want = COLORS["from-Tbar"] if H.source[n] else COLORS["from-T"]
         elif len(n) == 1 and n <= set(ex.I):
             want = COLORS["in-I"]
