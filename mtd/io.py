@@ -32,7 +32,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -336,7 +336,9 @@ def _format(path: Any, fmt: str | None) -> str:
     return fmt
 
 
-def save(obj: Any, path: str | os.PathLike[str], *, format: str | None = None) -> None:
+def save(
+    obj: Any, path: str | os.PathLike[str], *, format: Literal["json", "npz"] | None = None
+) -> None:
     """Save an mtd object to a ``.json`` or ``.npz`` file (module docstring).
 
     Parameters
@@ -388,7 +390,7 @@ def save(obj: Any, path: str | os.PathLike[str], *, format: str | None = None) -
         np.savez_compressed(out, __mtd__=np.array(text), **arrays)  # type: ignore[arg-type]
 
 
-def load(path: str | os.PathLike[str], *, format: str | None = None) -> Any:
+def load(path: str | os.PathLike[str], *, format: Literal["json", "npz"] | None = None) -> Any:
     """Load an object saved by :func:`save`.
 
     Parameters

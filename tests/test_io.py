@@ -144,6 +144,43 @@ NETWORKS = [
 ]
 
 
+@_tmp
+@given(
+    L=st.integers(1, 3),
+    data=st.data(),
+    tied=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+    fmt=st.sampled_from(FORMATS),
+)
+def test_dilated_network_round_trip_property(L, data, tied, seed, fmt, tmp_path):
+    dilations = data.draw(st.permutations([2**i for i in range(L)]))
+    channels = data.draw(st.lists(st.integers(1, 3), min_size=L + 1, max_size=L + 1))
+    net = mtd.DilatedConvNet(dilations, channels, kind="integer", tied=tied, seed=seed)
+    back = _round_trip(net, tmp_path, fmt)
+    assert (back.dilations, back.channels, back.tied) == (net.dilations, net.channels, tied)
+    V = np.eye(channels[0], dtype=int)[: min(channels[0], 2)]
+    assert np.array_equal(back.grid_tensor(V), net.grid_tensor(V))
+
+
+@_tmp
+@given(
+    arity=st.integers(2, 3),
+    L=st.integers(1, 2),
+    data=st.data(),
+    tied=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+    fmt=st.sampled_from(FORMATS),
+)
+def test_pooling_network_round_trip_property(arity, L, data, tied, seed, fmt, tmp_path):
+    tree = mtd.ModeTree.balanced(arity**L, arity=arity)
+    channels = data.draw(st.lists(st.integers(1, 3), min_size=L, max_size=L))
+    M, Y = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    net = mtd.PoolingConvAC(tree, channels, M=M, n_outputs=Y, kind="integer", tied=tied, seed=seed)
+    back = _round_trip(net, tmp_path, fmt)
+    for y in range(Y):
+        assert np.array_equal(back.grid_tensor(output=y), net.grid_tensor(output=y))
+
+
 def _grid(net):
     if isinstance(net, (mtd.DilatedConvNet, mtd.InterconnectedDilatedNets)):
         return net.grid_tensor(V2)
