@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._typing import Node
-from .display import tree_svg
+from .display import auto_svg, tree_svg
 from .trees import ModeTree, format_node
 
 __all__: list[str] = []
@@ -182,7 +182,7 @@ def html_tree(tree: ModeTree) -> str:
     return (
         f'<div class="mtd-repr"><strong>ModeTree over {tree.n_modes} modes, height '
         f"{tree.height}, {len(tree.interior_nodes)} interior nodes</strong><br/>"
-        f"{tree_svg(tree)}</div>"
+        f"{auto_svg(tree) or ''}</div>"
     )
 
 

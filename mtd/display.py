@@ -42,6 +42,8 @@ __all__ = [
     "tree_layout",
     "node_classes",
     "tree_svg",
+    "auto_svg",
+    "MAX_AUTO_MODES",
     "html",
     "reports_html",
     "short_repr",
@@ -166,6 +168,27 @@ def _stroke(c: Sequence[str]) -> tuple[str, float]:
     if "tile-Ic" in c:
         return COLORS["stroke"], 2.5
     return COLORS["stroke"], 1.0
+
+
+MAX_AUTO_MODES = 2048
+"""Notebooks draw trees of at most this many modes by themselves (:func:`auto_svg`)."""
+
+
+def auto_svg(tree: ModeTree) -> str | None:
+    """The drawing a notebook shows by itself: :func:`tree_svg`, or None for big trees.
+
+    Past :data:`MAX_AUTO_MODES` modes only the text summary is shown (a drawing of
+    megabytes would stall the notebook); :meth:`ModeTree.svg` draws it anyway.
+
+    Examples
+    --------
+    >>> from mtd.display import auto_svg
+    >>> auto_svg(mtd.ModeTree.baseline(2)).startswith("<svg")
+    True
+    >>> auto_svg(mtd.ModeTree.baseline(12)) is None  # 4096 modes
+    True
+    """
+    return tree_svg(tree) if tree.n_modes <= MAX_AUTO_MODES else None
 
 
 def tree_svg(

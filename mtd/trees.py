@@ -762,10 +762,10 @@ class ModeTree(Rich):
 
         return Drawing(tree_svg(self, I=I, highlight=highlight))
 
-    def _repr_svg_(self) -> str:
-        from .display import tree_svg
+    def _repr_svg_(self) -> str | None:
+        from .display import auto_svg
 
-        return tree_svg(self)
+        return auto_svg(self)
 
     # --------------------------------------------------------------------- dunders
     def _key(self) -> tuple[Any, ...]:
