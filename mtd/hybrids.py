@@ -123,6 +123,28 @@ class HybridTree(Rich):
     source: Mapping[Node, int]
     choice: Mapping[Node, int]
 
+    def svg(self, *, I: Iterable[int] | None = None, highlight: Iterable[Any] | None = None) -> Any:
+        """An SVG drawing of H: nodes coloured by source tree, ``highlight`` ringed in gold.
+
+        ``highlight`` defaults to the mixture nodes H chose at (``choice`` without the
+        root); see :func:`mtd.display.tree_svg`.
+
+        Examples
+        --------
+        >>> from mtd.separation import separating_example
+        >>> svg = str(separating_example(4, 2).hybrid.svg())
+        >>> svg.count('class="halo"'), svg.count("from-Tbar")  # 2 blocks x 3 nodes + root segment
+        (4, 9)
+        """
+        from .display import Drawing, tree_svg
+
+        if highlight is None:
+            highlight = [m for m in self.choice if m != self.tree.root]
+        return Drawing(tree_svg(self.tree, I=I, highlight=highlight, sources=self.source))
+
+    def _repr_svg_(self) -> str:
+        return str(self.svg())
+
     def __repr__(self) -> str:
         picks = ", ".join(
             f"{format_node(mu)}: {'T_bar' if c else 'T'}"
