@@ -454,6 +454,7 @@ def generic_rank(
         lower = matricization_rank(A, sorted(rows), method="modular", prime=p)
         K = 0
         say(f"materialized rank {lower} ({time.perf_counter() - started:.2f} s)")
+        rep.reach(max(1, min(upper, cap)))  # done: no probe rounds to show
     else:
         probes: Any = (
             ProbeMatrix(rplan, rows, y, p, rng)
