@@ -1,7 +1,7 @@
 """Matricization of tensors with respect to an index set of modes.
 
 Convention (the theory page, §1)
--------------------------
+--------------------------------
 For an order-``N`` tensor ``A`` and an index set ``I`` of its modes, the
 matricization ``[[A]]_I`` has its **rows indexed by the modes of I in ascending
 order** and its **columns by the remaining modes Iᶜ in ascending order**; in both,
