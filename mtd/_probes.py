@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, SwapStep
+from .errors import TensorTooLargeError
 
 __all__: list[str] = []
 
@@ -63,16 +64,17 @@ def _mul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
 
 
 def randomize_plan(plan: Plan, rng: np.random.Generator, p: int) -> Plan:
-    """The same plan with every array replaced by uniform residues mod ``p`` (int64).
+    """The same plan with every free array replaced by uniform residues mod ``p`` (int64).
 
-    Arrays shared by several steps (tied weights) stay shared: the architecture,
-    ties included, is kept; only the numbers change.
+    Arrays shared by several steps (tied weights) stay shared and the plan's fixed
+    arrays (identities, copy structure: :attr:`Plan.fixed`) are kept: the
+    architecture, ties included, is kept; only the free numbers change.
     """
     new: dict[int, np.ndarray] = {}
 
     def fresh(a: Any) -> Any:
-        if a is None:
-            return None
+        if a is None or plan.is_fixed(a):
+            return a
         if id(a) not in new:
             arr = rng.integers(0, p, size=a.shape, dtype=np.int64)
             arr.setflags(write=False)
@@ -95,6 +97,7 @@ def randomize_plan(plan: Plan, rng: np.random.Generator, p: int) -> Plan:
         steps=tuple(steps),
         outputs=outputs,
         n_outputs=plan.n_outputs,
+        fixed=plan.fixed,
     )
 
 
@@ -306,6 +309,72 @@ class ProbeMatrix:
         for s in range(old, K, per):
             R = np.arange(s, min(K, s + per))
             out[R[0] : R[-1] + 1, :] = self._block(R, cols_all)
+        self.matrix, self.K = out, K
+        return out
+
+
+class NetworkProbeMatrix:
+    """:class:`ProbeMatrix` for a plan that is not a tree (shared slots, shared modes).
+
+    A block of entries is one contraction of the unrolled plan
+    (:mod:`mtd.decompositions._network`) with the row probes on the modes of ``I``
+    (a batch label ``k`` shared by all of them) and the column probes on the others
+    (label ``l``), along an ``opt_einsum`` path whose largest intermediate is checked
+    against the memory limit first; a block that does not fit is split by rows.
+    """
+
+    def __init__(self, plan: Plan, rows: frozenset[int], output: int, p: int, rng: Any):
+        from .decompositions._arith import Arith
+        from .decompositions._network import plan_factors
+
+        self.plan, self.rows, self.p, self.rng = plan, rows, p, rng
+        self.terms = plan_factors(plan, [output])
+        self.arith = Arith("modular", np.int64, p)
+        self.vectors = {m: np.zeros((0, plan.dims[m]), dtype=np.int64) for m in plan.modes}
+        """Row probes on the modes of ``I``, column probes on the others: ``(K, dims[m])``."""
+        self.K = 0
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+
+    def _block(self, R: np.ndarray, C: np.ndarray) -> np.ndarray:
+        from .decompositions._network import contract_terms
+
+        def extra(t: Any) -> Any:
+            k, l = len(t.dims), len(t.dims) + 1
+            arrays, labels = [], []
+            for m in self.plan.modes:
+                mine = m in self.rows
+                arrays.append(self.vectors[m][R if mine else C])
+                labels.append((k if mine else l, t.mode_label[m]))
+            return arrays, labels, {k: len(R), l: len(C)}
+
+        try:
+            got = contract_terms(
+                self.terms,
+                extra,
+                lambda t: (len(t.dims), len(t.dims) + 1, t.out_label),
+                self.arith,
+                what="the largest intermediate of a probe block",
+            )
+        except TensorTooLargeError:
+            if len(R) == 1:
+                raise
+            h = len(R) // 2
+            return np.concatenate([self._block(R[:h], C), self._block(R[h:], C)])
+        return np.ascontiguousarray(got[..., 0])
+
+    def grow(self, K: int) -> np.ndarray:
+        """Add probes up to ``K`` rows and columns; return the ``K × K`` matrix."""
+        old = self.K
+        if K <= old:
+            return self.matrix[:K, :K]
+        for m in self.plan.modes:
+            new = self.rng.integers(0, self.p, size=(K - old, self.plan.dims[m]), dtype=np.int64)
+            self.vectors[m] = np.concatenate([self.vectors[m], new])
+        out = np.zeros((K, K), dtype=np.int64)
+        out[:old, :old] = self.matrix
+        if old:
+            out[:old, old:] = self._block(np.arange(old), np.arange(old, K))
+        out[old:, :] = self._block(np.arange(old, K), np.arange(K))
         self.matrix, self.K = out, K
         return out
 

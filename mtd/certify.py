@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ._modular import first_prime_below
-from ._probes import ProbeMatrix, randomize_plan
+from ._probes import NetworkProbeMatrix, ProbeMatrix, randomize_plan
 from ._progress import reporter
 from ._rich import Rich
 from ._typing import Seed
@@ -52,7 +52,7 @@ from .decompositions._arith import check_prime
 from .decompositions._dense import dense_tensor
 from .decompositions._plan import NodeStep, Plan, check_output
 from .errors import InvalidArgumentError
-from .mincut import get_any_plan, mincut_bound, plan_mincut_bound
+from .mincut import get_any_plan, plan_mincut_bound
 from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
 
 __all__ = ["GenericRank", "generic_rank", "GENERIC_RANK_METHODS"]
@@ -93,12 +93,14 @@ class GenericRank(Rich):
     seconds : float
         Wall time of the whole computation.
     upper_source : str
-        Which bound gave ``upper``: ``"trivial"``, ``"theorem 7"`` or ``"min-cut"``
-        (the first that attains it, in that order).
+        Which bound gave ``upper``: ``"trivial"``, ``"theorem 7"``, ``"architecture"``
+        or ``"min-cut"`` (the first that attains it, in that order).
     bounds : Mapping[str, int or None]
         Every upper bound computed: ``"min-cut"``, ``"theorem 7"`` (None where it does
-        not apply: it needs an eq. 3 tree decomposition of one size ``r``) and
-        ``"trivial"``.
+        not apply: it needs an eq. 3 tree decomposition of one size ``r``),
+        ``"architecture"`` (only for architectures with their own
+        ``rank_upper_bound(I, output)``, e.g. :class:`mtd.RecurrentAC`; None where it
+        does not apply) and ``"trivial"``.
     index_set : tuple of int
         ``I``, sorted.
     n_modes : int
@@ -203,95 +205,33 @@ def _theorem7(decomposition: Any, rows: frozenset[int]) -> int | None:
 
 
 def upper_bounds(
-    decomposition: Any, plan: Plan | None, rows: frozenset[int], output: int
+    decomposition: Any, plan: Plan, rows: frozenset[int], output: int
 ) -> dict[str, int | None]:
     """Every structural upper bound: ``{"min-cut": …, "theorem 7": … or None, "trivial": …}``.
 
-    ``plan`` is the decomposition's plan, or None for an overlapping network (cut
-    through its tensor network).
+    ``plan`` is the decomposition's plan (a tree: the min-cut programme; otherwise a
+    maximum flow through its unrolled copy-tensor network).
     """
-    if plan is not None:
-        cut = plan_mincut_bound(plan, rows, output)
-        dims = plan.dims
-        trivial = min(
-            math.prod(d for m, d in dims.items() if m in rows),
-            math.prod(d for m, d in dims.items() if m not in rows),
-        )
-    else:
-        cut = mincut_bound(decomposition, rows, output)
-        M, n = int(decomposition.M), int(decomposition.n_inputs)
-        trivial = M ** min(len(rows), n - len(rows))
-    return {"min-cut": cut, "theorem 7": _theorem7(decomposition, rows), "trivial": trivial}
+    cut = plan_mincut_bound(plan, rows, output)
+    dims = plan.dims
+    trivial = min(
+        math.prod(d for m, d in dims.items() if m in rows),
+        math.prod(d for m, d in dims.items() if m not in rows),
+    )
+    out: dict[str, int | None] = {"min-cut": cut, "theorem 7": _theorem7(decomposition, rows)}
+    own = getattr(decomposition, "rank_upper_bound", None)
+    if callable(own):  # an architecture's own theorem (e.g. RecurrentAC's cut state)
+        out["architecture"] = own(sorted(rows), output)
+    out["trivial"] = trivial
+    return out
 
 
 def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
     best = min(v for v in bounds.values() if v is not None)
-    for name in ("trivial", "theorem 7", "min-cut"):
-        if bounds[name] == best:
+    for name in ("trivial", "theorem 7", "architecture", "min-cut"):
+        if bounds.get(name) == best:
             return best, name
     raise AssertionError  # pragma: no cover
-
-
-# -------------------------------------------------------------------------- witnesses
-class _NetworkWitness:
-    """A random instance of an overlapping ConvAC (its own class, fresh weights)."""
-
-    def __init__(self, net: Any, rng: np.random.Generator, p: int):
-        F = rng.integers(0, p, size=net.representation.shape, dtype=np.int64)
-        Ws = [rng.integers(0, p, size=w.shape, dtype=np.int64) for w in net.weights]
-        self.net = type(net)(
-            net.input_shape,
-            list(net.layers),
-            net.channels,
-            n_outputs=net.n_outputs,
-            representation=F,
-            weights=Ws,
-        )
-        self.p = p
-        self.n_modes = int(net.n_inputs)
-        self.M = int(net.M)
-
-    def materialize(self, output: int) -> np.ndarray:
-        return np.asarray(self.net.grid_tensor(output=output, arithmetic="modular", prime=self.p))
-
-
-class _ContractionProbes:
-    """``Pᵀ [[A]]_I Q`` through a generic ``contract(vectors)``: one contraction per entry."""
-
-    def __init__(self, witness: _NetworkWitness, rows: frozenset[int], output: int, rng: Any):
-        self.w, self.rows, self.output, self.rng = witness, rows, output, rng
-        self.K = 0
-        self.matrix = np.zeros((0, 0), dtype=np.int64)
-        N, M = witness.n_modes, witness.M
-        self.u = np.zeros((0, N, M), dtype=np.int64)
-        self.v = np.zeros((0, N, M), dtype=np.int64)
-
-    def _entries(self, R: np.ndarray, C: np.ndarray) -> np.ndarray:
-        N, M = self.w.n_modes, self.w.M
-        mask = np.array([m in self.rows for m in range(N)])[None, None, :, None]
-        out = np.empty((len(R), len(C)), dtype=np.int64)
-        per = max(1, 2**16 // (len(C) * N * M))  # rows per batch of vector sets
-        for s in range(0, len(R), per):
-            rows = R[s : s + per]
-            vec = np.where(mask, self.u[rows][:, None], self.v[C][None, :])
-            got = self.w.net.contract(
-                vec.reshape(-1, N, M), output=self.output, arithmetic="modular", prime=self.w.p
-            )
-            out[s : s + per] = np.asarray(got).reshape(len(rows), len(C))
-        return out
-
-    def grow(self, K: int) -> np.ndarray:
-        old = self.K
-        N, M, p = self.w.n_modes, self.w.M, self.w.p
-        self.u = np.concatenate([self.u, self.rng.integers(0, p, (K - old, N, M), dtype=np.int64)])
-        self.v = np.concatenate([self.v, self.rng.integers(0, p, (K - old, N, M), dtype=np.int64)])
-        out = np.zeros((K, K), dtype=np.int64)
-        out[:old, :old] = self.matrix
-        if old:
-            out[:old, old:] = self._entries(np.arange(old), np.arange(old, K))
-        out[old:, :] = self._entries(np.arange(old, K), np.arange(K))
-        self.matrix, self.K = out, K
-        return out
 
 
 # --------------------------------------------------------------------------- the API
@@ -342,9 +282,10 @@ def generic_rank(
     Parameters
     ----------
     decomposition : TreeDecomposition, MixedDecomposition, HierarchicalTensor, network or Plan
-        Any architecture that compiles to a plan (``g`` = product), a network with
-        ``to_decomposition()``, or an overlapping ConvAC (witnessed through its own
-        contraction, bounded through its tensor network).
+        Any architecture that compiles to a plan (``g`` = product): decompositions,
+        networks (``plan`` or ``to_decomposition()``), including plans that are not
+        trees (overlapping ConvACs, stacked recurrent circuits: witnessed by planned
+        contractions of the unrolled plan, bounded by a maximum flow through it).
     I : iterable of int
         A non-empty proper subset of the modes.
     output : int, default 0
@@ -416,19 +357,13 @@ def generic_rank(
     cap = (
         DEFAULT_MAX_PROBES if max_probes is None else check_int(max_probes, "max_probes", minimum=1)
     )
-    plan: Plan | None = None
-    if hasattr(decomposition, "tensor_network") and hasattr(decomposition, "contract"):
-        # an overlapping ConvAC: its own instances, not its (untied) tree decomposition
-        n_modes, n_outputs = int(decomposition.n_inputs), int(decomposition.n_outputs)
-        size = int(decomposition.M) ** n_modes
-    else:
-        plan = get_any_plan(decomposition)
-        if plan.g != "product":
-            raise InvalidArgumentError(
-                f"generic ranks are defined for g = 'product' only (entries polynomial in the "
-                f"weights); got g = {plan.g!r}"
-            )
-        n_modes, n_outputs, size = plan.n_modes, plan.n_outputs, math.prod(plan.shape)
+    plan = get_any_plan(decomposition)
+    if plan.g != "product":
+        raise InvalidArgumentError(
+            f"generic ranks are defined for g = 'product' only (entries polynomial in the "
+            f"weights); got g = {plan.g!r}"
+        )
+    n_modes, n_outputs, size = plan.n_modes, plan.n_outputs, math.prod(plan.shape)
     rows = frozenset(check_index_set(I, n_modes, proper=True))
     (y,) = check_output(output, n_outputs)
     bounds = upper_bounds(decomposition, plan, rows, y)
@@ -437,29 +372,25 @@ def generic_rank(
     say = rep.say
     say(f"upper bound {_short(upper)} ({source})")
     if p is None:
-        p = DEFAULT_PRIME if plan is None else default_prime(plan)
+        p = default_prime(plan)
     rng = np.random.default_rng(seed)
     if method == "auto":
         k = min(upper, cap)
         method = "materialize" if size <= MATERIALIZE_MAX and 4 * k * k > size else "probes"
-    witness = _NetworkWitness(decomposition, rng, p) if plan is None else None
-    rplan = randomize_plan(plan, rng, p) if plan is not None else None
+    # the witness: fresh residues for the free weights, ties and fixed structure kept
+    rplan = randomize_plan(plan, rng, p)
     rounds: list[tuple[int, int, float, float]] = []
     if method == "materialize":
-        if rplan is not None:
-            A = dense_tensor(rplan, y, arithmetic="modular", prime=p)
-        else:
-            assert witness is not None
-            A = witness.materialize(y)
+        A = dense_tensor(rplan, y, arithmetic="modular", prime=p)
         lower = matricization_rank(A, sorted(rows), method="modular", prime=p)
         K = 0
         say(f"materialized rank {lower} ({time.perf_counter() - started:.2f} s)")
         rep.reach(max(1, min(upper, cap)))  # done: no probe rounds to show
     else:
-        probes: Any = (
+        probes: ProbeMatrix | NetworkProbeMatrix = (
             ProbeMatrix(rplan, rows, y, p, rng)
-            if rplan is not None
-            else _ContractionProbes(witness, rows, y, rng)  # type: ignore[arg-type]
+            if rplan.is_tree
+            else NetworkProbeMatrix(rplan, rows, y, p, rng)
         )
         target = max(1, min(upper, cap))
         K = min(_FIRST_PROBES, target)

@@ -13,9 +13,12 @@ the forms, the mixture nodes, ``M``; never the weights), exactly, in Python ints
   ``"colt"`` and ``"ht"`` forms with per-node sizes and ``k``-ary nodes, mixed
   decompositions (eq. 4), the CP decomposition (the star tree in the ``"colt"`` form),
   hierarchical tensors, and the networks that convert to them;
-* overlapping ConvACs, whose inputs feed several windows, are not trees: their
-  copy-tensor network (:func:`mtd.networks.copy_network.tensor_network`) is cut by a
-  maximum flow (``scipy.sparse.csgraph.maximum_flow``).
+* plans that are not trees (overlapping ConvACs, whose inputs feed several windows;
+  stacked recurrent circuits, whose hidden states feed two cells) are unrolled into
+  their copy-tensor network
+  (:func:`mtd.decompositions._network.plan_tensor_network`), which is cut by a
+  maximum flow (``scipy.sparse.csgraph.maximum_flow``).  Both programmes run on the
+  same representation, the plan.
 
 Conventions: ``I`` is a non-empty proper subset of the modes (the rows of
 ``[[A]]_I``, the theory page, §1); the bound is for one output ``A^y``; it is also capped by
@@ -138,13 +141,8 @@ def mincut_bound(decomposition: Any, I: Any, output: int = 0) -> int:
     >>> mtd.mincut.mincut_bound(m, [0, 2, 4, 6, 8, 9, 12, 13])
     256
     """
-    network = _tensor_network_of(decomposition)
-    if network is not None:
-        bound = network_mincut_bound(network, I)
-        plan = _plan_or_none(decomposition)
-        if plan is not None:
-            bound = min(bound, plan_mincut_bound(plan, I, output))
-        return bound
+    if _is_tensor_network(decomposition):
+        return network_mincut_bound(decomposition, I)
     return plan_mincut_bound(get_any_plan(decomposition), I, output)
 
 
@@ -177,11 +175,8 @@ def _plan_or_none(obj: Any) -> Plan | None:
     return None
 
 
-def _tensor_network_of(obj: Any) -> Any:
-    if all(hasattr(obj, a) for a in ("tensors", "edge_dims", "input_legs", "output_leg")):
-        return obj
-    build = getattr(obj, "tensor_network", None)
-    return build() if callable(build) else None
+def _is_tensor_network(obj: Any) -> bool:
+    return all(hasattr(obj, a) for a in ("tensors", "edge_dims", "input_legs", "output_leg"))
 
 
 def _check_rows(I: Any, modes: tuple[int, ...]) -> frozenset[int]:
@@ -328,6 +323,10 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
         )
     rows = _check_rows(I, plan.modes)
     (y,) = check_output(output, plan.n_outputs)
+    if not plan.is_tree:
+        from .decompositions._network import plan_tensor_network
+
+        return network_mincut_bound(plan_tensor_network(plan, y), rows)
     # slots whose value is swapped or read by an output keep their source (see _Source)
     keep = {t.slot for t in plan.outputs}
     for step in plan.steps:

@@ -59,9 +59,9 @@ _BLOCK = 1 << 16
 Operand = tuple[np.ndarray, tuple[int, ...]]
 
 
-def _runs(owner: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, int]]:
+def _runs(owner: Sequence[Any], sizes: Sequence[int]) -> list[tuple[Any, int]]:
     """Group consecutive positions with the same owner: ``[(owner, Π sizes), …]``."""
-    out: list[tuple[int, int]] = []
+    out: list[tuple[Any, int]] = []
     for o, s in zip(owner, sizes, strict=False):
         if out and out[-1][0] == o:
             out[-1] = (o, out[-1][1] * s)
@@ -86,6 +86,8 @@ def _combine2(
     """``g(x, y)`` over the union of their modes (ascending layout), into ``out`` if given."""
     (a, ma), (b, mb) = x, y
     R = a.shape[0]
+    if set(ma) & set(mb):
+        return _combine_shared(op, x, y, dims, arith, out)
     modes = tuple(sorted(ma + mb))
     in_a = set(ma)
     own = [0 if m in in_a else 1 for m in modes]
@@ -131,6 +133,28 @@ def _combine2(
     if out is None:
         out = _alloc(arith, (R, total), "an intermediate node tensor")
     op(views[0], views[1], out=out.reshape(R, *[sz for _, sz in runs], suffix))
+    return out, modes
+
+
+def _combine_shared(
+    op: Callable[..., np.ndarray],
+    x: Operand,
+    y: Operand,
+    dims: Any,
+    arith: Arith,
+    out: np.ndarray | None,
+) -> Operand:
+    """``g(x, y)`` when the operands share modes: pointwise on the shared ones (a copy tensor)."""
+    (a, ma), (b, mb) = x, y
+    R = a.shape[0]
+    modes = tuple(sorted(set(ma) | set(mb)))
+    sa, sb = set(ma), set(mb)
+    runs = _runs([(m in sa, m in sb) for m in modes], [int(dims[m]) for m in modes])
+    if out is None:
+        out = _alloc(arith, (R, math.prod(sz for _, sz in runs)), "an intermediate node tensor")
+    va = a.reshape(R, *[sz if o[0] else 1 for o, sz in runs])
+    vb = b.reshape(R, *[sz if o[1] else 1 for o, sz in runs])
+    op(va, vb, out=out.reshape(R, *[sz for _, sz in runs]))
     return out, modes
 
 
@@ -371,6 +395,7 @@ def _choose_cut(plan: Plan, n_rows: int) -> tuple[int, bool] | None:
         or len(plan.outputs) != 1
         or plan.outputs[0].matrix is not None
         or any(isinstance(s, SwapStep) for s in plan.steps)
+        or not plan.is_tree
     ):
         return None
     total = math.prod(plan.shape)

@@ -27,6 +27,24 @@ A plan is an ordered list of steps that fill numbered *slots*:
 The output is ``Σ_t O_t @ slot_t`` over the :class:`OutputTerm` list (``O_t`` a dense
 output layer, or ``None`` for the identity).  Steps never read a slot before it is
 written; weights tied across nodes are the same array object in several steps.
+
+Beyond trees
+------------
+A plan is in general a DAG, which is what overlapping windows and stacked recurrent
+cells need:
+
+* a slot may be read by several nodes (a unit feeding overlapping windows, a hidden
+  state feeding the next time step and the layer above);
+* the children of an ``"eq3"`` node may share modes: their product is then taken
+  pointwise on the shared modes, i.e. the mode's index is *copied* to every reader by
+  a copy tensor ``δ`` (the node's modes are the union).
+
+:attr:`Plan.is_tree` tells which evaluators apply: the layout-optimized dense
+evaluator works on every plan, the leaf-vector, probe and min-cut evaluators have a
+tree fast path and a general tensor-network path (:mod:`._network`).
+:attr:`Plan.fixed` lists arrays that are *structure*, not weights (identities of a
+pooling node, …): a random witness of the architecture re-draws every other array,
+once per distinct array object (ties kept), and keeps these.
 """
 
 from __future__ import annotations
@@ -51,6 +69,7 @@ __all__ = [
     "check_g",
     "check_output",
     "cut_plan",
+    "is_identity",
     "plan_bound",
     "subtree_plan",
 ]
@@ -154,6 +173,8 @@ class Plan:
     steps : tuple of steps
     outputs : tuple of OutputTerm
     n_outputs : int
+    fixed : tuple of ndarray
+        Arrays that are fixed structure, not free weights (see the module docstring).
     """
 
     modes: tuple[int, ...]
@@ -162,21 +183,29 @@ class Plan:
     steps: tuple[Step, ...]
     outputs: tuple[OutputTerm, ...]
     n_outputs: int
+    fixed: tuple[np.ndarray, ...] = ()
+    """Arrays of fixed structure (kept by random witnesses); all others are free weights."""
     slot_modes: dict[int, tuple[int, ...]] = field(init=False, repr=False)
     slot_sizes: dict[int, int] = field(init=False, repr=False)
+    _tree: bool = field(init=False, repr=False, default=True)
     cache: dict[Any, Any] = field(init=False, repr=False, default_factory=dict)
     """Evaluators' derived data (e.g. the cut plans of :mod:`._dense`); plans are immutable."""
 
     def __post_init__(self) -> None:
         modes: dict[int, tuple[int, ...]] = {}
         sizes: dict[int, int] = {}
+        tree = True
         for step in self.steps:
             if isinstance(step, LeafStep):
                 modes[step.slot] = (step.mode,)
                 sizes[step.slot] = step.size
             elif isinstance(step, NodeStep):
                 assert all(c in modes for c in step.children), "child read before written"
-                assert step.modes == tuple(sorted(m for c in step.children for m in modes[c]))
+                union = [m for c in step.children for m in modes[c]]
+                if len(set(union)) < len(union):
+                    assert step.kind == "eq3", "shared modes need an eq3 (product) node"
+                    tree = False
+                assert step.modes == tuple(sorted(set(union)))
                 modes[step.slot] = step.modes
                 sizes[step.slot] = step.size
             else:
@@ -184,6 +213,21 @@ class Plan:
         assert all(t.slot in modes for t in self.outputs)
         object.__setattr__(self, "slot_modes", modes)
         object.__setattr__(self, "slot_sizes", sizes)
+        object.__setattr__(self, "_tree", tree)
+
+    @property
+    def is_tree(self) -> bool:
+        """Whether no node's children share a mode (then the tree evaluators apply).
+
+        A slot may still have several readers whose values are only added (the two
+        trees of a mixed decomposition share their leaves); a product of two values
+        that share a slot always shares its modes, which is what this detects.
+        """
+        return self._tree
+
+    def is_fixed(self, a: np.ndarray | None) -> bool:
+        """Whether ``a`` is one of the plan's fixed-structure arrays (:attr:`fixed`)."""
+        return a is not None and any(a is f for f in self.fixed)
 
     @property
     def n_modes(self) -> int:
@@ -234,6 +278,16 @@ class Plan:
 
 def _is_int_array(a: np.ndarray) -> bool:
     return a.dtype.kind in "iu"
+
+
+def is_identity(a: np.ndarray | None) -> bool:
+    """Whether ``a`` is a square identity matrix."""
+    return (
+        a is not None
+        and a.ndim == 2
+        and a.shape[0] == a.shape[1]
+        and bool((a == np.eye(a.shape[0], dtype=a.dtype)).all())
+    )
 
 
 # ------------------------------------------------------------------ bounds on entries
@@ -316,6 +370,7 @@ def subtree_plan(plan: Plan, slot: int) -> Plan:
         steps=steps,
         outputs=(OutputTerm(slot),),
         n_outputs=plan.slot_sizes[slot],
+        fixed=plan.fixed,
     )
 
 
@@ -349,6 +404,7 @@ def cut_plan(plan: Plan, slot: int) -> Plan:
         steps=tuple(steps),
         outputs=plan.outputs,
         n_outputs=plan.n_outputs,
+        fixed=(*plan.fixed, eye),
     )
 
 

@@ -10,6 +10,8 @@
 * :class:`OverlappingConvAC` — generalized-convolution layers with overlapping windows
   (Sharir & Shashua 2018), its grid tensor through copy tensors at the inputs, and its
   tensor-network description.
+* :class:`RecurrentAC` — a recurrent arithmetic circuit (multiplicative integration,
+  weights shared across time; stacked for depth >= 2).
 
 Every network has ``forward``, ``grid_tensor`` (under the memory guard, ``max_bytes=``)
 and parameter and operation counts; the first three convert to decompositions with
@@ -23,6 +25,7 @@ from .geometry import GEOMETRIES, image_modes, image_partition, image_tree, pool
 from .mixed import InterconnectedDilatedNets, interconnectable_layers
 from .overlapping import GCLayer, OverlappingConvAC
 from .pooling import PoolingConvAC
+from .recurrent import RecurrentAC
 
 __all__ = [
     "DilatedConvNet",
@@ -36,6 +39,7 @@ __all__ = [
     "contract_network",
     "tensor_network",
     "PoolingConvAC",
+    "RecurrentAC",
     "GEOMETRIES",
     "image_modes",
     "image_partition",

@@ -30,8 +30,9 @@ Inputs are ``(N, r_0)`` / ``(batch, N, r_0)`` in 1-D and ``(H, W, r_0)`` /
 the rows of the representation ``F`` (``M × r_0``, default the identity): the grid
 tensor is ``A[d_0, …, d_{N-1}]`` = the output on inputs ``F[d_0], …, F[d_{N-1}]``.
 
-The grid tensor and leaf-vector contractions are computed through the copy-tensor
-tensor network (:mod:`mtd.networks.copy_network`).
+The network compiles to mtd's representation (:attr:`OverlappingConvAC.plan`, a DAG:
+overlapping windows read a unit from several nodes); grid tensors, leaf-vector
+contractions, min-cut bounds and certified ranks are the engine's evaluators over it.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ from typing import Any
 
 import numpy as np
 
+from .._config import check_allocation
 from .._rich import Rich
 from .._typing import Seed
 from .._validation import _is_int, check_int
 from ..decompositions import TreeDecomposition, decomposition_to_tensor
+from ..decompositions._dense import dense_tensor
+from ..decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree
 from ._common import (
@@ -172,6 +176,7 @@ class OverlappingConvAC(Rich):
     """
 
     __slots__ = (
+        "_plan",
         "_shape",
         "_layers",
         "_channels",
@@ -459,8 +464,8 @@ class OverlappingConvAC(Rich):
             The templates' input vectors; default :attr:`representation`.
         output : int or None, default 0
         method : {"network", "forward", "decomposition"}, default "network"
-            ``"network"``: contraction of the copy-tensor network
-            (:func:`mtd.networks.copy_network.network_grid_tensor`).  ``"forward"``:
+            ``"network"``: the dense evaluator of the compiled plan (:attr:`plan`; unit
+            values over their receptive fields, shared inputs copied).  ``"forward"``:
             :meth:`forward` at every grid point, in chunks.  ``"decomposition"``:
             :meth:`to_decomposition` (non-overlapping networks only).
         arithmetic : {"float", "exact", "modular"}, optional
@@ -473,16 +478,25 @@ class OverlappingConvAC(Rich):
         -------
         ndarray of shape ``(M,) * N`` (or ``(n_outputs,) + (M,) * N`` for ``None``)
         """
-        from .copy_network import network_grid_tensor
-
         V = self._discretizers(discretizers)
         if not isinstance(method, str) or method not in GRID_METHODS:
             raise InvalidArgumentError(f"method must be one of {GRID_METHODS}; got {method!r}")
         rows = check_output_index(output, self._Y)
         arith = self._arith(V, arithmetic, prime)
         if method == "network":
-            out = network_grid_tensor(self, V, rows, arith, max_bytes=max_bytes)
-            return out[0] if output is not None else out
+            full = (
+                (self.M,) * self.n_inputs
+                if output is not None
+                else (len(rows), *(self.M,) * self.n_inputs)
+            )
+            check_allocation(full, 8, max_bytes=max_bytes, what="grid tensor")
+            return dense_tensor(
+                self._plan_for(V),
+                output,
+                arithmetic=arith.kind,
+                prime=prime if arith.kind == "modular" else None,
+                max_bytes=max_bytes,
+            )
         if method == "decomposition":
             return decomposition_to_tensor(
                 self.to_decomposition(V),
@@ -565,6 +579,87 @@ class OverlappingConvAC(Rich):
             arithmetic=arithmetic,
             prime=prime,
             max_bytes=max_bytes,
+        )
+
+    @property
+    def plan(self) -> Plan:
+        """The network compiled to mtd's representation (with :attr:`representation`).
+
+        Leaves are the inputs (matrix ``F``, shared by every position); a unit of layer
+        ``l`` is an ``"eq3"`` node over its window, child ``k`` weighted by ``W[k]`` (the
+        same array at every position: convolutional weights are tied); overlapping
+        windows read a unit (or an input) from several nodes, and the units' modes
+        overlap.  Several top units are joined by the global pooling, a node with fixed
+        identity weights (:attr:`Plan.fixed`); ``O`` is the output layer.
+
+        Examples
+        --------
+        >>> net = mtd.networks.OverlappingConvAC(4, [(2, 1)], (2, 2), seed=0)
+        >>> plan = net.plan
+        >>> plan.is_tree, len(plan.fixed)
+        (False, 1)
+        """
+        cached: Plan | None = getattr(self, "_plan", None)
+        if cached is None:
+            cached = self._plan_for(self._F)
+            self._plan = cached
+        return cached
+
+    def _plan_for(self, V: np.ndarray) -> Plan:
+        cached: Plan | None = getattr(self, "_plan", None)
+        if V is self._F and cached is not None:
+            return cached
+        steps: list[Any] = [
+            LeafStep(slot=m, mode=m, matrix=V, weight=None, size=self._channels[0])
+            for m in range(self.n_inputs)
+        ]
+        prev = list(range(self.n_inputs))
+        slot = self.n_inputs
+        for l in range(1, len(self._layers) + 1):
+            W = self._W[l - 1].reshape(-1, *self._W[l - 1].shape[-2:])
+            tied = [W[k] for k in range(W.shape[0])]  # one array per offset: ties kept
+            cur = []
+            for p, kids in enumerate(self._kids[l - 1]):
+                modes = self._rf[l][p]
+                steps.append(
+                    NodeStep(
+                        slot=slot,
+                        node=frozenset(modes),
+                        modes=modes,
+                        children=tuple(prev[q] for _, q in kids),
+                        kind="eq3",
+                        weights=tuple(tied[k] for k, _ in kids),
+                        size=self._channels[l],
+                    )
+                )
+                cur.append(slot)
+                slot += 1
+            prev = cur
+        fixed: tuple[np.ndarray, ...] = ()
+        if len(prev) > 1:  # the global pooling
+            eye = np.eye(self._channels[-1], dtype=np.int64)
+            eye.setflags(write=False)
+            fixed = (eye,)
+            steps.append(
+                NodeStep(
+                    slot=slot,
+                    node=frozenset(range(self.n_inputs)),
+                    modes=tuple(range(self.n_inputs)),
+                    children=tuple(prev),
+                    kind="eq3",
+                    weights=(eye,) * len(prev),
+                    size=self._channels[-1],
+                )
+            )
+            prev = [slot]
+        return Plan(
+            modes=tuple(range(self.n_inputs)),
+            dims={m: int(V.shape[0]) for m in range(self.n_inputs)},
+            g="product",
+            steps=tuple(steps),
+            outputs=(OutputTerm(prev[0], self._O),),
+            n_outputs=self._Y,
+            fixed=fixed,
         )
 
     def tensor_network(self, discretizers: Any = None, *, max_tensors: int = 100_000) -> Any:
