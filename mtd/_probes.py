@@ -358,6 +358,7 @@ class NetworkProbeMatrix:
         except TensorTooLargeError:
             if len(R) == 1:
                 raise
+            self._block(R[:1], C[:1])  # raises at once when not even one entry fits
             h = len(R) // 2
             return np.concatenate([self._block(R[:h], C), self._block(R[h:], C)])
         return np.ascontiguousarray(got[..., 0])
@@ -370,6 +371,67 @@ class NetworkProbeMatrix:
         for m in self.plan.modes:
             new = self.rng.integers(0, self.p, size=(K - old, self.plan.dims[m]), dtype=np.int64)
             self.vectors[m] = np.concatenate([self.vectors[m], new])
+        out = np.zeros((K, K), dtype=np.int64)
+        out[:old, :old] = self.matrix
+        if old:
+            out[:old, old:] = self._block(np.arange(old), np.arange(old, K))
+        out[old:, :] = self._block(np.arange(old, K), np.arange(K))
+        self.matrix, self.K = out, K
+        return out
+
+
+class PointProbeMatrix:
+    """A ``K × K`` submatrix of ``[[A^y]]_I mod p`` at random grid points, for any plan.
+
+    Row ``k`` is a random index tuple over the modes of ``I``, column ``l`` one over
+    the others; entry ``(k, l)`` is the grid-tensor entry at their union, from the
+    pointwise evaluator (exact for every plan: a leaf takes the row of its index).
+    The rank of a submatrix is a lower bound on the rank of the matrix, so the witness
+    stays proven; unlike product-vector probes, the chance of reaching the rank is not
+    covered by the Schwartz–Zippel bound (index tuples are not generic).  Used when
+    no contraction of the plan fits in memory.
+    """
+
+    def __init__(self, plan: Plan, rows: frozenset[int], output: int, p: int, rng: Any):
+        self.plan, self.rows, self.output, self.p, self.rng = plan, rows, output, p, rng
+        self.index = {m: np.zeros(0, dtype=np.int64) for m in plan.modes}
+        self.K = 0
+        self.matrix = np.zeros((0, 0), dtype=np.int64)
+
+    def _block(self, R: np.ndarray, C: np.ndarray) -> np.ndarray:
+        from .decompositions._pointwise import evaluate_points
+
+        out = np.empty((len(R), len(C)), dtype=np.int64)
+        per = max(1, (1 << 16) // max(1, len(C)))
+        for s in range(0, len(R), per):
+            rr = R[s : s + per]
+            inputs = {
+                m: (
+                    np.repeat(self.index[m][rr], len(C))
+                    if m in self.rows
+                    else np.tile(self.index[m][C], len(rr))
+                )
+                for m in self.plan.modes
+            }
+            got = evaluate_points(
+                self.plan,
+                inputs,
+                self.output,
+                indices=True,
+                arithmetic="modular",
+                prime=self.p,
+            )
+            out[s : s + len(rr)] = np.asarray(got)[:, 0].reshape(len(rr), len(C))
+        return out
+
+    def grow(self, K: int) -> np.ndarray:
+        """Add index tuples up to ``K`` rows and columns; return the ``K × K`` matrix."""
+        old = self.K
+        if K <= old:
+            return self.matrix[:K, :K]
+        for m in self.plan.modes:
+            new = self.rng.integers(0, self.plan.dims[m], size=K - old, dtype=np.int64)
+            self.index[m] = np.concatenate([self.index[m], new])
         out = np.zeros((K, K), dtype=np.int64)
         out[:old, :old] = self.matrix
         if old:

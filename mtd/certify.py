@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ._modular import first_prime_below
-from ._probes import NetworkProbeMatrix, ProbeMatrix, randomize_plan
+from ._probes import NetworkProbeMatrix, PointProbeMatrix, ProbeMatrix, randomize_plan
 from ._progress import reporter
 from ._rich import Rich
 from ._typing import Seed
@@ -51,7 +51,7 @@ from .bounds import theorem7_bounds
 from .decompositions._arith import check_prime
 from .decompositions._dense import dense_tensor
 from .decompositions._plan import NodeStep, Plan, check_output
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, TensorTooLargeError
 from .mincut import get_any_plan, plan_mincut_bound
 from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
 
@@ -387,7 +387,7 @@ def generic_rank(
         say(f"materialized rank {lower} ({time.perf_counter() - started:.2f} s)")
         rep.reach(max(1, min(upper, cap)))  # done: no probe rounds to show
     else:
-        probes: ProbeMatrix | NetworkProbeMatrix = (
+        probes: ProbeMatrix | NetworkProbeMatrix | PointProbeMatrix = (
             ProbeMatrix(rplan, rows, y, p, rng)
             if rplan.is_tree
             else NetworkProbeMatrix(rplan, rows, y, p, rng)
@@ -396,7 +396,15 @@ def generic_rank(
         K = min(_FIRST_PROBES, target)
         while True:
             t0 = time.perf_counter()
-            E = probes.grow(K)
+            try:
+                E = probes.grow(K)
+            except TensorTooLargeError:
+                if not isinstance(probes, NetworkProbeMatrix):
+                    raise
+                # no contraction of this plan fits: a submatrix at random grid points
+                say("no probe contraction fits in memory: probing grid entries instead")
+                probes = PointProbeMatrix(rplan, rows, y, p, rng)
+                E = probes.grow(K)
             t1 = time.perf_counter()
             lower = matrix_rank(E, method="modular", prime=p)
             rounds.append((K, lower, t1 - t0, time.perf_counter() - t1))

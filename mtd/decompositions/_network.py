@@ -60,7 +60,10 @@ def count_instances(plan: Plan) -> int:
         if isinstance(step, LeafStep):
             count[step.slot] = 1 + (step.weight is not None)
         elif isinstance(step, NodeStep):
-            count[step.slot] = len(step.weights) + sum(count[c] for c in step.children)
+            own = len(step.weights)
+            if step.kind == "eq3":
+                own -= sum(plan.is_fixed(w) and is_identity(w) for w in step.weights)
+            count[step.slot] = own + sum(count[c] for c in step.children)
     return sum(count[t.slot] + 1 for t in plan.outputs)
 
 
@@ -197,13 +200,13 @@ def plan_path(
             p2, i2 = oe.contract_path(eq, *shapes, shapes=True, optimize=trial)
             if i2.opt_cost < info.opt_cost:
                 path, info = p2, i2
-    largest = max(int(info.largest_intermediate), 1)
-    check_allocation((largest,), itemsize, max_bytes=max_bytes, what=what)
     path = [tuple(p) for p in path]
     if known is None:
         if len(_PATHS) >= _MAX_PATHS:
             _PATHS.pop(next(iter(_PATHS)))
         _PATHS[eq] = path
+    largest = max(int(info.largest_intermediate), 1)
+    check_allocation((largest,), itemsize, max_bytes=max_bytes, what=what)
     return path
 
 
