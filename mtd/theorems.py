@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -638,6 +639,51 @@ def check_mixed_vs_sum(*, r: int = 2, seed: Seed = 0) -> CheckReport:
     )
 
 
+@_timed
+def check_recurrent_start_end(
+    *, T: int = 8, M: int = 2, R: int = 2, depths: Iterable[int] = (1, 2), seed: Seed = 0
+) -> CheckReport:
+    """Recurrent arithmetic circuits: Start-End ranks of depth 1 and 2 (Levine et al. 2017).
+
+    The Start-End matricization (first ``T/2`` steps against the rest) of a RAC with
+    ``R`` hidden channels, certified by :func:`mtd.generic_rank` on its compiled plan.
+    Expected from theory: depth 1 is a tensor train of bond ``R``, so
+    ``min(R, M^(T/2))``; depth 2 is linear in the cut state ``h^2`` and of degree
+    ``T/2`` in ``h^1``, so at most ``R·C(R + T/2 - 1, T/2)``, and at least Levine,
+    Sharir & Shashua's depth-2 lower bound ``C(min(M, R) + T/2 - 1, T/2)``.  Holds when
+    every rank is certified (lower = upper) at the expected value, above the paper's
+    lower bound, and ``lower <= upper`` everywhere.
+    """
+    from .certify import generic_rank
+    from .networks import RecurrentAC
+
+    half = T // 2
+    expected = {
+        1: min(R, M**half),
+        2: min(R * math.comb(R + half - 1, half), M**half),
+    }
+    paper = math.comb(min(M, R) + half - 1, half)
+    got: dict[int, tuple[int, int]] = {}
+    for depth in depths:
+        rac = RecurrentAC(T, M=M, hidden=R, depth=depth, seed=seed)
+        res = generic_rank(rac, range(half), seed=seed)
+        got[depth] = (res.lower, res.upper)
+    holds = all(lo <= up for lo, up in got.values()) and all(
+        lo == up == expected[d] for d, (lo, up) in got.items() if d in expected
+    )
+    if 2 in got:
+        holds = holds and got[2][0] >= paper
+    return CheckReport(
+        claim="recurrent circuits: Start-End rank grows with depth",
+        setting=f"T = {T}, M = {M}, R = {R}; first {half} steps vs the rest",
+        expected=", ".join(f"depth {d}: {expected[d]}" for d in sorted(got) if d in expected)
+        + f" (paper's depth-2 lower bound {paper})",
+        measured=", ".join(f"depth {d}: [{lo}, {up}]" for d, (lo, up) in sorted(got.items())),
+        holds=holds,
+        details={str(d): list(v) for d, v in got.items()},
+    )
+
+
 CHECKS: dict[str, Callable[..., CheckReport]] = {
     "dilation_trees": check_dilation_trees,
     "swapped_shared_nodes": check_swapped_shared_nodes,
@@ -652,6 +698,7 @@ CHECKS: dict[str, Callable[..., CheckReport]] = {
     "generalized_g": check_generalized_g,
     "overlapping": check_overlapping,
     "mixed_vs_sum": check_mixed_vs_sum,
+    "recurrent_start_end": check_recurrent_start_end,
 }
 """Registry of the checks ``mtd verify`` runs, by name."""
 
@@ -669,6 +716,7 @@ _QUICK: dict[str, dict[str, Any]] = {
     "generalized_g": {},
     "overlapping": {"windows": (1, 2, 3)},
     "mixed_vs_sum": {},
+    "recurrent_start_end": {"T": 6},
 }
 
 NOT_YET_CHECKED: tuple[str, ...] = (

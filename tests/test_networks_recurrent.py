@@ -127,3 +127,18 @@ def test_errors():
         rac.grid_tensor(arithmetic="exact")
     with pytest.raises(TensorTooLargeError, match="grid tensor"):
         mtd.RecurrentAC(40, M=2, hidden=2).grid_tensor()
+
+
+def test_verify_check_holds_and_can_fail(monkeypatch):
+    from mtd import theorems
+
+    rep = theorems.check_recurrent_start_end(T=8)
+    assert rep.holds and rep.details == {"1": [2, 2], "2": [10, 10]}
+    real = mtd.certify.generic_rank
+
+    def short(*args, **kwargs):  # a witness one short of the certified rank
+        res = real(*args, **kwargs)
+        return type(res)(**{**res.__dict__, "lower": res.lower - 1})
+
+    monkeypatch.setattr(mtd.certify, "generic_rank", short)
+    assert not theorems.check_recurrent_start_end(T=8).holds
