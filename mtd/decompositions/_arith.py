@@ -25,7 +25,7 @@ from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..ranks import DEFAULT_PRIME as _RANKS_DEFAULT_PRIME
 from ._plan import Plan
 
-__all__ = ["ARITHMETICS", "DEFAULT_PRIME", "Arith", "make_arith"]
+__all__ = ["ARITHMETICS", "DEFAULT_PRIME", "Arith", "arith_for_bound", "g_apply", "make_arith"]
 
 ARITHMETICS = ("float", "exact", "modular")
 # One prime for the whole library: modular evaluation here and modular ranks in
@@ -67,11 +67,25 @@ class Arith:
         return 36 if self.dtype == object else self.dtype.itemsize
 
     def convert(self, a: np.ndarray) -> np.ndarray:
-        """A parameter array in this arithmetic's dtype (residues for modular)."""
+        """An array in this arithmetic's dtype (residues for modular; Python ints kept exact)."""
         if self.kind == "modular":
             assert self.prime is not None
+            if a.dtype == object:
+                flat = [int(v) % self.prime for v in a.ravel().tolist()]
+                return np.array(flat, dtype=np.int64).reshape(a.shape)
             return np.mod(a.astype(np.int64), self.prime)
+        if self.kind == "exact" and self.dtype == object:
+            return np.asarray(a.astype(object), dtype=object)
         return np.asarray(a, dtype=self.dtype)
+
+    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The elementwise product (broadcasting; reduced for modular)."""
+        return self.reduce(np.multiply(a, b))
+
+    def sum(self, a: np.ndarray, axis: Any) -> np.ndarray:
+        """The sum over ``axis`` (residues below ``2**31``: int64 holds their sums)."""
+        out = np.asarray(a.sum(axis=axis))
+        return self.reduce(out) if self.kind == "modular" else out
 
     def empty(self, shape: tuple[int, ...]) -> np.ndarray:
         """An uninitialized array (zeros for ``object``, which has no garbage values)."""
@@ -174,6 +188,28 @@ def make_arith(arithmetic: Any, prime: Any, plan: Plan) -> Arith:
             f"arithmetic='modular' needs g = 'product' (the only polynomial g); got {plan.g!r}"
         )
     return Arith("modular", np.int64, check_prime(prime))
+
+
+def arith_for_bound(arithmetic: str, *, bound: int | None = None, prime: Any = None) -> Arith:
+    """The arithmetic of a network evaluation.
+
+    ``bound`` (on every number the evaluation forms) picks the exact dtype
+    (:func:`exact_dtype`).
+    """
+    if arithmetic == "float":
+        return Arith("float", np.float64)
+    if arithmetic == "exact":
+        assert bound is not None
+        return Arith("exact", exact_dtype(bound))
+    return Arith("modular", np.int64, check_prime(prime))
+
+
+_PLAIN = Arith("float", np.float64)
+
+
+def g_apply(g: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The generalized product ``g(a, b)`` elementwise, in float or exact arithmetic."""
+    return _PLAIN.g_op(g)(a, b)
 
 
 def exact_dtype(bound: int) -> Any:

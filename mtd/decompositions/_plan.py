@@ -69,6 +69,7 @@ __all__ = [
     "check_g",
     "check_output",
     "cut_plan",
+    "g_bound",
     "is_identity",
     "plan_bound",
     "subtree_plan",
@@ -297,7 +298,8 @@ def _abs_row_sum_max(a: np.ndarray) -> int:
     return int(max(sum(row) for row in flat)) if flat.size else 0
 
 
-def _g_bound(g: str, bounds: Sequence[int]) -> int:
+def g_bound(g: str, bounds: Sequence[int]) -> int:
+    """A bound on ``|g|`` folded over operands bounded by ``bounds`` (Python ints)."""
     if g == "product":
         return math.prod(bounds)
     if g == "max":
@@ -323,10 +325,10 @@ def plan_bound(plan: Plan, leaf_bounds: Mapping[int, int]) -> int:
             kids = [b[c] for c in step.children]
             if step.kind == "eq3":
                 ops = [_abs_row_sum_max(w) * bc for w, bc in zip(step.weights, kids, strict=False)]
-                b[step.slot] = _g_bound(plan.g, ops)
+                b[step.slot] = g_bound(plan.g, ops)
                 top = max(top, *ops)
             elif step.kind == "colt":
-                inner = _g_bound(plan.g, kids)
+                inner = g_bound(plan.g, kids)
                 b[step.slot] = _abs_row_sum_max(step.weights[0]) * inner
                 top = max(top, inner)
             else:

@@ -1,8 +1,9 @@
-"""Helpers shared by the network front ends: validation, weights, ``g``, arithmetic, costs.
+"""Helpers shared by the network front ends: validation, weights, costs.
 
 Arithmetic
 ----------
-Networks evaluate in one of three arithmetics, as the decomposition engine does:
+Networks evaluate in the engine's arithmetics (:mod:`mtd.decompositions._arith`;
+``Arith``, ``make_arith`` and ``g_apply`` here are the engine's, re-exported):
 
 * ``"float"`` — ``float64``.
 * ``"exact"`` — integer weights and inputs only.  A bound on every number the
@@ -17,7 +18,6 @@ Networks evaluate in one of three arithmetics, as the decomposition engine does:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,9 @@ import numpy as np
 
 from .._validation import _is_int, check_int
 from ..decompositions import G_FUNCTIONS
-from ..decompositions._arith import check_prime
+from ..decompositions._arith import Arith, g_apply
+from ..decompositions._arith import arith_for_bound as make_arith
+from ..decompositions._plan import g_bound
 from ..decompositions._weights import as_real_array
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 
@@ -41,7 +43,6 @@ __all__ = [
     "check_kind",
     "g_apply",
     "g_bound",
-    "g_fold",
     "grid_by_points",
     "make_arith",
     "random_weight",
@@ -51,7 +52,6 @@ __all__ = [
 KINDS = ("gaussian", "integer")
 ARITHMETICS = ("float", "exact", "modular")
 _INT64_MAX = 2**63 - 1
-_LIMB = 16
 
 
 # ----------------------------------------------------------------------------- checks
@@ -168,36 +168,6 @@ def random_weight(
     return arr
 
 
-# ------------------------------------------------------------------------------- g
-def g_apply(g: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The generalized product ``g(a, b)`` elementwise (the theory page, §3)."""
-    if g == "product":
-        return a * b
-    if g == "relu":
-        return np.maximum(a + b, 0)
-    if g == "max":
-        return np.maximum(np.maximum(a, b), 0)
-    assert g == "relu_sum"
-    return np.maximum(a, 0) + np.maximum(b, 0)
-
-
-def g_fold(g: str, xs: Sequence[np.ndarray]) -> np.ndarray:
-    """``g(…g(g(x_1, x_2), x_3)…, x_k)``: ``g`` folded in order (the engine's convention)."""
-    acc = xs[0]
-    for x in xs[1:]:
-        acc = g_apply(g, acc, x)
-    return acc
-
-
-def g_bound(g: str, bounds: Sequence[int]) -> int:
-    """A bound on ``|g|`` folded over operands bounded by ``bounds`` (Python ints)."""
-    if g == "product":
-        return math.prod(bounds)
-    if g == "max":
-        return max(bounds)
-    return sum(bounds)  # relu and relu_sum: |g(a, b)| <= |a| + |b|, also when folded
-
-
 def row_bound(w: np.ndarray) -> int:
     """``max_γ Σ_α |w[..., γ, α]|`` as a Python int (integer weights)."""
     if w.size == 0:
@@ -209,78 +179,6 @@ def row_bound(w: np.ndarray) -> int:
 def max_abs(a: np.ndarray) -> int:
     """The largest absolute entry of an integer array, as a Python int."""
     return int(max((abs(int(v)) for v in a.ravel().tolist()), default=0))
-
-
-# ------------------------------------------------------------------------ arithmetic
-class Arith:
-    """One arithmetic: conversion, matrix products (last axis), products and sums."""
-
-    def __init__(self, kind: str, dtype: Any, prime: int | None = None):
-        self.kind = kind
-        self.dtype = np.dtype(dtype)
-        self.prime = prime
-
-    def convert(self, a: np.ndarray) -> np.ndarray:
-        """``a`` in this arithmetic's dtype (residues for modular)."""
-        if self.kind == "float":
-            return np.asarray(a, dtype=np.float64)
-        if self.kind == "exact":
-            return np.asarray(a.astype(object) if self.dtype == object else a, dtype=self.dtype)
-        assert self.prime is not None
-        if a.dtype == object:
-            return np.array(
-                [int(v) % self.prime for v in a.ravel().tolist()], dtype=np.int64
-            ).reshape(a.shape)
-        return np.mod(a.astype(np.int64), self.prime)
-
-    def matmul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """``a @ b`` (batched as numpy's ``matmul``)."""
-        if self.kind != "modular":
-            return np.matmul(a, b)
-        p = self.prime
-        assert p is not None
-        if b.shape[-2] >= 2**_LIMB:
-            raise InvalidArgumentError(
-                f"modular matrix products support at most {2**_LIMB - 1} summed terms; got "
-                f"{b.shape[-2]}"
-            )
-        lo = a & (2**_LIMB - 1)
-        hi = a >> _LIMB
-        out = np.matmul(lo, b) % p
-        out += (np.matmul(hi, b) % p) * ((2**_LIMB) % p) % p
-        return out % p
-
-    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The elementwise product (broadcasting)."""
-        if self.kind == "modular":
-            assert self.prime is not None
-            return (a * b) % self.prime
-        return a * b
-
-    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """The elementwise sum."""
-        if self.kind == "modular":
-            assert self.prime is not None
-            return (a + b) % self.prime
-        return a + b
-
-    def sum(self, a: np.ndarray, axis: Any) -> np.ndarray:
-        """The sum over ``axis`` (terms are residues below ``2**31``, so int64 holds them)."""
-        out = a.sum(axis=axis)
-        if self.kind == "modular":
-            assert self.prime is not None
-            out = out % self.prime
-        return out
-
-
-def make_arith(arithmetic: str, *, bound: int | None = None, prime: Any = None) -> Arith:
-    """The :class:`Arith` for ``arithmetic``; ``bound`` decides the exact dtype."""
-    if arithmetic == "float":
-        return Arith("float", np.float64)
-    if arithmetic == "exact":
-        assert bound is not None
-        return Arith("exact", np.int64 if bound <= _INT64_MAX else object)
-    return Arith("modular", np.int64, check_prime(prime))
 
 
 # ----------------------------------------------------------------------------- costs
