@@ -178,3 +178,13 @@ def test_point_probes_are_grid_entries():
         for l in range(7):
             d = tuple(int(pm.index[m][k if m in rows else l]) for m in range(9))
             assert E[k, l] == A[d]
+
+
+def test_small_image_network_certified_for_halves_and_checkerboard():
+    # the image network on 4 x 4 pixels: both partitions reach the trivial 2^8
+    net = mtd.OverlappingConvAC((4, 4), [(3, 1, 1), (2, 2), (2, 2)], (2,) * 4, seed=0)
+    halves = [r * 4 + c for r in range(4) for c in range(2)]
+    checker = [r * 4 + c for r in range(4) for c in range(4) if (r + c) % 2 == 0]
+    for I in (halves, checker):
+        res = mtd.generic_rank(net, I, seed=0)
+        assert res.certified and res.rank == 2**8
