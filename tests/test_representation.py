@@ -188,3 +188,12 @@ def test_small_image_network_certified_for_halves_and_checkerboard():
     for I in (halves, checker):
         res = mtd.generic_rank(net, I, seed=0)
         assert res.certified and res.rank == 2**8
+
+
+def test_public_leaf_vector_contraction_of_a_dag_plan():
+    # mtd.contract_leaf_vectors on a plan whose modes are read by several windows
+    net = OverlappingConvAC(5, [(3, 1)], (2, 2), kind="integer", seed=2)
+    u = np.random.default_rng(0).integers(-1000, 1001, (4, 5, 2))
+    A = net.grid_tensor(arithmetic="exact")
+    got = mtd.contract_leaf_vectors(net.plan, u, arithmetic="exact")
+    assert [int(v) for v in got] == [_one_hot_einsum(A, u[b]) for b in range(4)]

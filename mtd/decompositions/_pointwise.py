@@ -7,7 +7,9 @@ elementwise; swaps exchange columns.  Two front ends feed it:
 
 * *leaf vectors* (``g`` = product): ``x_j = u_j``, giving the multilinear form
   ``Σ_d A[d_0, …, d_{N-1}] Π_j u_j[d_j]`` — the full contraction of the grid tensor
-  with one vector per mode.  Costs ``O(B · (#parameters))``.
+  with one vector per mode.  Costs ``O(B · (#parameters))``.  For a plan that is not
+  a tree (a mode read by several nodes) this is not valid; such plans are contracted
+  along a planned path instead (:mod:`._network`).
 * *grid points* (any ``g``): ``x_j`` is the one-hot row of index ``d_j`` (realized
   as a row lookup), giving the grid tensor's entries ``A[d_0, …, d_{N-1}]``.
 """
@@ -76,6 +78,13 @@ def evaluate_points(
                     f"arithmetic={arithmetic!r} needs integer leaf vectors; the vectors of "
                     f"mode {m} have dtype {u.dtype}"
                 )
+    if not indices and not plan.is_tree:
+        # a mode read by several nodes: its vector closes a copy tensor, not each read
+        from ._network import contract_vectors
+
+        if arith.kind == "exact" and any(u.dtype == object for u in inputs.values()):
+            arith = Arith("exact", object)
+        return contract_vectors(plan, inputs, rows, arith)
     leaves = [st for st in plan.steps if isinstance(st, LeafStep)]
     leaf_vals = {
         st.slot: _leaf_inputs(st, inputs[st.mode], arith, indices=indices) for st in leaves
