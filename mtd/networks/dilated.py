@@ -514,6 +514,18 @@ class DilatedConvNet(Rich):
             max_bytes=max_bytes,
         )
 
+    @property
+    def plan(self) -> Any:
+        """The network compiled to mtd's representation: its decomposition's plan.
+
+        Examples
+        --------
+        >>> net = mtd.networks.DilatedConvNet([1, 2], (2, 2, 2), seed=0)
+        >>> net.plan.is_tree, net.plan.n_modes
+        (True, 4)
+        """
+        return self.to_decomposition().plan
+
     def to_decomposition(self, discretizers: Any = None) -> TreeDecomposition:
         """The equivalent :class:`~mtd.decompositions.TreeDecomposition` (eq. 3).
 

@@ -389,6 +389,19 @@ class InterconnectedDilatedNets(Rich):
             max_bytes=max_bytes,
         )
 
+    @property
+    def plan(self) -> Any:
+        """The network compiled to mtd's representation: its decomposition's plan.
+
+        Examples
+        --------
+        >>> nets = mtd.networks.InterconnectedDilatedNets.random(
+        ...     [1, 2, 4], [2, 1, 4], (2, 2, 2, 1), [2], seed=0)
+        >>> nets.plan.is_tree, nets.plan.n_modes, len(nets.plan.outputs)
+        (True, 8, 2)
+        """
+        return self.to_decomposition().plan
+
     def to_decomposition(self, discretizers: Any = None) -> MixedDecomposition:
         """The equivalent :class:`~mtd.decompositions.MixedDecomposition` (eq. 4).
 

@@ -487,6 +487,18 @@ class PoolingConvAC(Rich):
             )
         return V
 
+    @property
+    def plan(self) -> Any:
+        """The network compiled to mtd's representation: its decomposition's plan.
+
+        Examples
+        --------
+        >>> net = mtd.networks.PoolingConvAC(mtd.networks.pooling_tree(8), (2, 3, 2), M=2)
+        >>> net.plan.is_tree, net.plan.n_modes
+        (True, 8)
+        """
+        return self.to_decomposition().plan
+
     def to_decomposition(self, discretizers: Any = None) -> TreeDecomposition:
         """The equivalent COLT-form :class:`~mtd.decompositions.TreeDecomposition`.
 
