@@ -650,7 +650,9 @@ def check_recurrent_start_end(
     Expected from theory: depth 1 is a tensor train of bond ``R``, so
     ``min(R, M^(T/2))``; depth 2 is linear in the cut state ``h^2`` and of degree
     ``T/2`` in ``h^1``, so at most ``R·C(R + T/2 - 1, T/2)``, and at least Levine,
-    Sharir & Shashua's depth-2 lower bound ``C(min(M, R) + T/2 - 1, T/2)``.  Holds when
+    Sharir & Shashua's depth-2 lower bound ``C(min(M, R) + T/2 - 1, T/2)`` (arXiv:1710.09431,
+    Theorem 1 as we recall it: its text was not at hand when this check was written, so
+    it is only asserted as a lower bound, never as the expected value).  Holds when
     every rank is certified (lower = upper) at the expected value, above the paper's
     lower bound, and ``lower <= upper`` everywhere.
     """
