@@ -13,10 +13,17 @@ almost everywhere (the theory page, §5).  :func:`generic_rank` brackets it:
   residues), one full contraction per entry (:mod:`mtd._probes`), never the
   ``M^N`` tensor; small tensors are materialized instead.  Since
   ``rank_p(Pᵀ A Q) <= rank_Q(Pᵀ A Q) <= rank_Q [[A]]_I <= generic rank`` for the
-  integer instance, *the lower bound is proven, whatever the random draw*.
+  integer instance, *the lower bound is proven, whatever the random draw*.  The witness
+  is the architecture's plan with its free arrays re-drawn (ties and fixed structure
+  kept).  For a plan that is not a tree (overlapping windows, stacked recurrent cells)
+  a block of the probe matrix is one planned contraction of the unrolled plan; when no
+  contraction fits in memory, the witness is a submatrix of ``[[A^y]]_I`` at random grid
+  points instead (still proven; its chance of reaching the rank is not covered by the
+  bound below).
 * **upper** — the min-cut bound (:func:`mtd.mincut.mincut_bound`), Theorem 7's upper
-  bound where it applies, and the trivial bound ``M^min(|I|,|Iᶜ|)``: valid for every
-  weight.
+  bound where it applies, an architecture's own bound (``rank_upper_bound``, e.g.
+  :class:`mtd.RecurrentAC`'s), and the trivial bound ``M^min(|I|,|Iᶜ|)``: valid for
+  every weight.
 * **certified** — ``lower == upper``: then the generic rank is known exactly.
 
 Only the chance of *certifying* is random.  If the generic rank is ``R`` and ``K >= R``
