@@ -352,7 +352,12 @@ def contract(
     shapes = [tuple(int(dims[x]) for x in lab) for lab in labels]
     itemsize = 8 if arith.dtype != object else 36
     path = plan_path(shapes, labels, out, itemsize, max_bytes=max_bytes, what=what)
-    ops = [arith.convert(a) for a in arrays]
+    converted: dict[int, np.ndarray] = {}  # tied arrays are converted once
+    ops = []
+    for a in arrays:
+        if id(a) not in converted:
+            converted[id(a)] = arith.convert(a)
+        ops.append(converted[id(a)])
     labs = [tuple(lab) for lab in labels]
     for group in path:
         picked = sorted(group, reverse=True)
