@@ -44,6 +44,7 @@ __all__ = [
     "g_apply",
     "g_bound",
     "grid_by_points",
+    "plan_grid_tensor",
     "make_arith",
     "random_weight",
     "row_bound",
@@ -228,6 +229,30 @@ def check_output_index(output: Any, n_outputs: int) -> list[int]:
             f"got {output}"
         )
     return [int(output)]
+
+
+def plan_grid_tensor(
+    plan: Any,
+    output: Any,
+    *,
+    arithmetic: str,
+    prime: Any = None,
+    max_bytes: int | None = None,
+) -> np.ndarray:
+    """Every network's grid tensor by the engine: the dense evaluator of its plan.
+
+    The result (shape ``(M,) * N``, or ``(n_outputs,) + (M,) * N`` for ``output=None``)
+    is checked against the memory limit first, as "grid tensor"; then every
+    intermediate by the evaluator.  ``prime`` is passed on as given (the engine refuses
+    a prime without ``arithmetic="modular"``).
+    """
+    from .._config import check_allocation
+    from ..decompositions._dense import dense_tensor
+
+    rows = check_output_index(output, plan.n_outputs)
+    full = plan.shape if output is not None else (len(rows), *plan.shape)
+    check_allocation(full, 8, max_bytes=max_bytes, what="grid tensor")
+    return dense_tensor(plan, output, arithmetic=arithmetic, prime=prime, max_bytes=max_bytes)
 
 
 def grid_by_points(

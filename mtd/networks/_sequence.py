@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from ..decompositions import decomposition_to_tensor
 from ..errors import InvalidArgumentError
 from ._common import (
     Arith,
@@ -20,6 +19,7 @@ from ._common import (
     check_output_index,
     grid_by_points,
     is_int_array,
+    plan_grid_tensor,
 )
 
 __all__ = ["GRID_METHODS", "check_discretizers", "check_method", "forward_grid", "run_layers"]
@@ -151,8 +151,12 @@ def sequence_grid_tensor(
     rows = check_output_index(output, net.n_outputs)
     if method == "decomposition":
         arith = check_arithmetic(arithmetic, integer=net.is_integer and is_int_array(V), g=net.g)
-        return decomposition_to_tensor(
-            net.to_decomposition(V), output, arithmetic=arith, prime=prime, max_bytes=max_bytes
+        return plan_grid_tensor(
+            net.to_decomposition(V).plan,
+            output,
+            arithmetic=arith,
+            prime=prime,
+            max_bytes=max_bytes,
         )
     return forward_grid(
         net,

@@ -45,12 +45,10 @@ from typing import Any
 
 import numpy as np
 
-from .._config import check_allocation
 from .._rich import Rich
 from .._typing import Seed
 from .._validation import _is_int, check_int
 from ..decompositions import TreeDecomposition, decomposition_to_tensor
-from ..decompositions._dense import dense_tensor
 from ..decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree
@@ -67,6 +65,7 @@ from ._common import (
     is_int_array,
     make_arith,
     max_abs,
+    plan_grid_tensor,
     random_weight,
     row_bound,
 )
@@ -484,13 +483,7 @@ class OverlappingConvAC(Rich):
         rows = check_output_index(output, self._Y)
         arith = self._arith(V, arithmetic, prime)
         if method == "network":
-            full = (
-                (self.M,) * self.n_inputs
-                if output is not None
-                else (len(rows), *(self.M,) * self.n_inputs)
-            )
-            check_allocation(full, 8, max_bytes=max_bytes, what="grid tensor")
-            return dense_tensor(
+            return plan_grid_tensor(
                 self._plan_for(V),
                 output,
                 arithmetic=arith.kind,

@@ -34,7 +34,7 @@ import numpy as np
 from .._rich import Rich
 from .._typing import Seed
 from .._validation import check_int
-from ..decompositions import TreeDecomposition, decomposition_to_tensor
+from ..decompositions import TreeDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
 from ._common import (
@@ -53,6 +53,7 @@ from ._common import (
     is_int_array,
     make_arith,
     max_abs,
+    plan_grid_tensor,
     random_weight,
     row_bound,
 )
@@ -455,8 +456,12 @@ class PoolingConvAC(Rich):
             arith = check_arithmetic(
                 arithmetic, integer=self.is_integer and is_int_array(V), g=self._g
             )
-            return decomposition_to_tensor(
-                self.to_decomposition(V), output, arithmetic=arith, prime=prime, max_bytes=max_bytes
+            return plan_grid_tensor(
+                self.to_decomposition(V).plan,
+                output,
+                arithmetic=arith,
+                prime=prime,
+                max_bytes=max_bytes,
             )
         ar = self._arith(V, arithmetic, prime)
         Vc = ar.convert(V)

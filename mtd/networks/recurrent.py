@@ -30,10 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from .._config import check_allocation
 from .._typing import Seed
 from .._validation import check_int
-from ..decompositions._dense import dense_tensor
 from ..decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
 from ..errors import InvalidArgumentError
 from ._common import (
@@ -41,7 +39,7 @@ from ._common import (
     as_input,
     check_arithmetic,
     check_kind,
-    check_output_index,
+    plan_grid_tensor,
     random_weight,
 )
 
@@ -290,11 +288,8 @@ class RecurrentAC:
         -------
         ndarray of shape ``(M,) * T`` (or ``(n_outputs,) + (M,) * T`` for ``None``)
         """
-        rows = check_output_index(output, self._Y)
         kind = check_arithmetic(arithmetic, integer=self.is_integer)
-        full = (self._M,) * self._T if output is not None else (len(rows), *(self._M,) * self._T)
-        check_allocation(full, 8, max_bytes=max_bytes, what="grid tensor")
-        return dense_tensor(
+        return plan_grid_tensor(
             self.plan,
             output,
             arithmetic=kind,
