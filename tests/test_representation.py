@@ -197,3 +197,34 @@ def test_public_leaf_vector_contraction_of_a_dag_plan():
     A = net.grid_tensor(arithmetic="exact")
     got = mtd.contract_leaf_vectors(net.plan, u, arithmetic="exact")
     assert [int(v) for v in got] == [_one_hot_einsum(A, u[b]) for b in range(4)]
+
+
+@st.composite
+def small_overlapping(draw):
+    """A random 1-D overlapping ConvAC with at most 7 inputs and M = 2."""
+    N = draw(st.integers(3, 7))
+    layers, n = [], N
+    for _ in range(draw(st.integers(1, 2))):
+        R = draw(st.integers(1, min(3, n)))
+        S = draw(st.integers(1, R))
+        if (n - R) % S:
+            continue
+        layers.append((R, S))
+        n = (n - R) // S + 1
+    if not layers:
+        layers = [(1, 1)]
+    channels = tuple(draw(st.integers(1, 3)) for _ in range(len(layers))) + (2,)
+    return N, layers, (2, *channels[1:])
+
+
+@given(arch=small_overlapping(), seed=st.integers(0, 2**16), data=st.data())
+def test_bounds_bracket_exact_ranks_of_random_architectures(arch, seed, data):
+    N, layers, channels = arch
+    net = OverlappingConvAC(N, layers, channels, kind="integer", max_weight=1000, seed=seed)
+    I = data.draw(st.sets(st.integers(0, N - 1), min_size=1, max_size=N - 1))
+    exact = mtd.matricization_rank(net.grid_tensor(arithmetic="exact"), sorted(I), method="exact")
+    res = mtd.generic_rank(net, I, seed=seed, method="probes")
+    assert res.lower <= res.upper
+    assert exact <= res.upper  # the max-flow (or tree) min-cut bounds every instance
+    if res.certified:
+        assert exact <= res.rank
