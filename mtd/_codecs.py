@@ -249,6 +249,30 @@ def dec_overlapping(d: Mapping[str, Any]) -> Any:
     )
 
 
+def enc_recurrent(net: Any) -> dict[str, Any]:
+    return {
+        "n_steps": int(net.n_steps),
+        "M": int(net.M),
+        "hidden": int(net.hidden),
+        "depth": int(net.depth),
+        "n_outputs": int(net.n_outputs),
+        "weights": list(net.weights),
+    }
+
+
+def dec_recurrent(d: Mapping[str, Any]) -> Any:
+    from .networks import RecurrentAC
+
+    return RecurrentAC(
+        int(d["n_steps"]),
+        M=int(d["M"]),
+        hidden=int(d["hidden"]),
+        depth=int(d["depth"]),
+        n_outputs=int(d["n_outputs"]),
+        weights=list(d["weights"]),
+    )
+
+
 def _fields_from(
     cls: Any, d: Mapping[str, Any], convert: Mapping[str, Callable[[Any], Any]]
 ) -> Any:

@@ -161,6 +161,7 @@ def _registry() -> dict[str, tuple[type, Callable[[Any], Any], Callable[[Any], A
         InterconnectedDilatedNets,
         OverlappingConvAC,
         PoolingConvAC,
+        RecurrentAC,
     )
     from .separation import GapReport, SeparatingExample
     from .theorems import CheckReport
@@ -187,6 +188,7 @@ def _registry() -> dict[str, tuple[type, Callable[[Any], Any], Callable[[Any], A
         ),
         "PoolingConvAC": (PoolingConvAC, c.enc_pooling, c.dec_pooling),
         "OverlappingConvAC": (OverlappingConvAC, c.enc_overlapping, c.dec_overlapping),
+        "RecurrentAC": (RecurrentAC, c.enc_recurrent, c.dec_recurrent),
         "GenericRank": (GenericRank, c.via_to_dict, c.dec_generic_rank),
         "CheckReport": (CheckReport, c.via_to_dict, c.dec_check_report),
         "SeparatingExample": (SeparatingExample, c.enc_separating, c.dec_separating),
@@ -205,6 +207,7 @@ KINDS = (
     "InterconnectedDilatedNets",
     "PoolingConvAC",
     "OverlappingConvAC",
+    "RecurrentAC",
     "GenericRank",
     "CheckReport",
     "SeparatingExample",

@@ -142,3 +142,17 @@ def test_verify_check_holds_and_can_fail(monkeypatch):
 
     monkeypatch.setattr(mtd.certify, "generic_rank", short)
     assert not theorems.check_recurrent_start_end(T=8).holds
+
+
+def test_save_load_and_display(tmp_path):
+    rac = mtd.RecurrentAC(4, M=2, hidden=2, depth=2, n_outputs=2, kind="integer", seed=4)
+    back = mtd.RecurrentAC.from_dict(rac.to_dict())
+    np.testing.assert_array_equal(back.grid_tensor(output=None), rac.grid_tensor(output=None))
+    mtd.save(rac, tmp_path / "rac.json")
+    again = mtd.load(tmp_path / "rac.json")
+    np.testing.assert_array_equal(again.grid_tensor(), rac.grid_tensor())
+    assert "parameters" in rac._repr_html_()
+    with pytest.raises(InvalidArgumentError, match="2 \\* depth \\+ 1 = 5"):
+        mtd.RecurrentAC(4, M=2, hidden=2, depth=2, weights=[np.eye(2)])
+    with pytest.raises(InvalidArgumentError, match=r"W_I of layer 1.*shape \(2, 3\)"):
+        mtd.RecurrentAC(4, M=3, hidden=2, weights=[np.eye(2), np.eye(2), np.ones((1, 2))])

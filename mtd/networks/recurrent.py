@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .._rich import Rich
 from .._typing import Seed
 from .._validation import check_int
 from ..decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
@@ -37,6 +38,7 @@ from ..errors import InvalidArgumentError
 from ._common import (
     OperationCount,
     as_input,
+    as_weight,
     check_arithmetic,
     check_kind,
     plan_grid_tensor,
@@ -57,7 +59,7 @@ def start_end(n_steps: int) -> tuple[int, ...]:
     return tuple(range(check_int(n_steps, "n_steps", minimum=2) // 2))
 
 
-class RecurrentAC:
+class RecurrentAC(Rich):
     """A recurrent arithmetic circuit of ``depth`` stacked multiplicative-integration cells.
 
     Parameters
@@ -71,6 +73,9 @@ class RecurrentAC:
     depth : int, default 1
         ``L``: the number of stacked layers.
     n_outputs : int, default 1
+    weights : sequence of arrays, optional
+        ``(W_I^1, W_H^1, …, W_I^L, W_H^L, O)`` as :attr:`weights` returns them; default
+        random.
     kind : {"gaussian", "integer"}, default "gaussian"
         Random weights: Gaussians, or integers in ``-max_weight..max_weight``.
     max_weight : int, default 3
@@ -96,6 +101,7 @@ class RecurrentAC:
         hidden: int,
         depth: int = 1,
         n_outputs: int = 1,
+        weights: Any = None,
         kind: str = "gaussian",
         max_weight: int = 3,
         seed: Seed = None,
@@ -105,16 +111,30 @@ class RecurrentAC:
         self._R = check_int(hidden, "hidden", minimum=1)
         self._L = check_int(depth, "depth", minimum=1)
         self._Y = check_int(n_outputs, "n_outputs", minimum=1)
-        kind = check_kind(kind)
-        max_weight = check_int(max_weight, "max_weight", minimum=1)
-        rng = np.random.default_rng(seed)
-        R = self._R
-        self._WI = tuple(
-            random_weight(rng, (R, self._M if l == 0 else R), kind, max_weight, R)
-            for l in range(self._L)
-        )
-        self._WH = tuple(random_weight(rng, (R, R), kind, max_weight, R) for _ in range(self._L))
-        self._O = random_weight(rng, (self._Y, R), kind, max_weight, R)
+        R, L = self._R, self._L
+        shapes = [((R, self._M if l == 0 else R), (R, R)) for l in range(L)]
+        if weights is None:
+            kind = check_kind(kind)
+            max_weight = check_int(max_weight, "max_weight", minimum=1)
+            rng = np.random.default_rng(seed)
+            self._WI = tuple(random_weight(rng, s[0], kind, max_weight, R) for s in shapes)
+            self._WH = tuple(random_weight(rng, sh[1], kind, max_weight, R) for sh in shapes)
+            self._O = random_weight(rng, (self._Y, R), kind, max_weight, R)
+        else:
+            if not isinstance(weights, (list, tuple)) or len(weights) != 2 * L + 1:
+                raise InvalidArgumentError(
+                    f"weights must be a sequence of 2 * depth + 1 = {2 * L + 1} arrays "
+                    f"(W_I, W_H per layer, then O); got {type(weights).__name__}"
+                )
+            self._WI = tuple(
+                as_weight(weights[2 * l], f"weights[{2 * l}] (W_I of layer {l + 1})", s[0])
+                for l, s in enumerate(shapes)
+            )
+            self._WH = tuple(
+                as_weight(weights[2 * l + 1], f"weights[{2 * l + 1}] (W_H of layer {l + 1})", s[1])
+                for l, s in enumerate(shapes)
+            )
+            self._O = as_weight(weights[-1], f"weights[{2 * L}] (output layer)", (self._Y, R))
         self._plan: Plan | None = None
 
     # --------------------------------------------------------------------- structure
@@ -147,6 +167,11 @@ class RecurrentAC:
     def n_outputs(self) -> int:
         """Outputs of the dense layer."""
         return self._Y
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        """``(M, R, …, R)``: the input dimension, then the hidden channels of each layer."""
+        return (self._M, *(self._R,) * self._L)
 
     @property
     def weights(self) -> tuple[np.ndarray, ...]:
