@@ -70,6 +70,7 @@ __all__ = [
     "check_claim5",
     "check_separating_example",
     "check_corollary8",
+    "check_networks",
     "check_depth_efficiency",
     "check_pooling_geometry",
     "check_generalized_g",
@@ -341,7 +342,8 @@ def check_exact_ranks(*, n_cases: int = 40, max_size: int = 24, seed: Seed = 0) 
     ``X = P Q`` with ``P = perm([I_k; B])`` and ``Q = [I_k, C] perm`` (entries of B, C
     up to ``2^40``) has rank ``k`` by construction; the adversarial matrices have
     ranks that drop modulo common primes or in float64.  Expected: mtd's exact rank =
-    ``k`` = python-flint's ``fmpz_mat.rank``; modular ≤ exact; numeric = ``k`` on the
+    ``k`` = python-flint's ``fmpz_mat.rank``, with mtd's default backend and with its
+    own elimination (``backend="numpy"``); modular ≤ exact; numeric = ``k`` on the
     well-scaled products.
     """
     rng = np.random.default_rng(seed)
@@ -355,19 +357,20 @@ def check_exact_ranks(*, n_cases: int = 40, max_size: int = 24, seed: Seed = 0) 
         Q = np.hstack([np.eye(k, dtype=np.int64), rng.integers(-wide, wide, (k, n - k))])
         X = P.astype(object)[rng.permutation(m)] @ Q.astype(object)[:, rng.permutation(n)]
         exact = matrix_rank(X, method="exact")
-        if not exact == k == ref.exact_rank(X):
+        own = matrix_rank(X, method="exact", backend="numpy")  # mtd's own elimination
+        if not exact == own == k == ref.exact_rank(X):
             mismatch += 1
-            wrong.append(f"{m}x{n} rank {k}: mtd {exact}")
+            wrong.append(f"{m}x{n} rank {k}: mtd {exact}, numpy backend {own}")
         modular_bad += matrix_rank(X, method="modular") > exact
         Ps = np.vstack([np.eye(k, dtype=np.int64), rng.integers(-3, 4, (m - k, k))])
         Qs = np.hstack([np.eye(k, dtype=np.int64), rng.integers(-3, 4, (k, n - k))])
         Xs = Ps[rng.permutation(m)] @ Qs[:, rng.permutation(n)]
         numeric_bad += matrix_rank(Xs.astype(float), method="numeric") != k
     for X, want in _adversarial_matrices():
-        exact = matrix_rank(X, method="exact")
-        if not exact == want == ref.exact_rank(X):
+        got = {b: matrix_rank(X, method="exact", backend=b) for b in (None, "numpy")}
+        if not set(got.values()) == {want} or ref.exact_rank(X) != want:
             mismatch += 1
-            wrong.append(f"{X.tolist()}: mtd {exact}, want {want}")
+            wrong.append(f"{X.tolist()}: mtd {got}, want {want}")
     ok = mismatch == modular_bad == numeric_bad == 0
     return CheckReport(
         claim="exact / modular / numeric rank",
@@ -716,6 +719,62 @@ def check_corollary8(*, ks: Iterable[int] = (2, 3, 4), r: int = 128) -> CheckRep
         independent="closed-form exponents; nested-tree exponents; integer root search",
         holds=bool(ok),
         details=details,
+    )
+
+
+@_timed
+def check_networks(*, max_weight: int = 1000) -> CheckReport:
+    """Dilated and interconnected networks compute their decompositions' grid tensors.
+
+    A dilated network (dilations 2, 1, 4; unequal channels (2, 3, 2, 2)) and two
+    interconnected networks (dilations 1, 2, 4 and 2, 1, 4, channels (2, 2, 2, 2),
+    interconnected after layer 2), integer weights, three integer discretizers.
+    Expected: every output's grid tensor equals (a) eq. 3 / eq. 4 evaluated entry by
+    entry with Python integers (:mod:`mtd._reference`) on the weights of
+    ``to_decomposition()``, and (b) the network's own ``forward`` run on every
+    sequence of discretizers.
+    """
+    import itertools as it
+
+    from .networks import DilatedConvNet, InterconnectedDilatedNets
+
+    V = np.array([[1, 0], [0, 1], [3, -2]])
+    idx = np.array(list(it.product(range(3), repeat=8)))
+    net = DilatedConvNet([2, 1, 4], (2, 3, 2, 2), kind="integer", max_weight=max_weight, seed=0)
+    nets = InterconnectedDilatedNets.random(
+        [1, 2, 4], [2, 1, 4], (2, 2, 2, 2), [2], kind="integer", max_weight=max_weight, seed=1
+    )
+    bad: list[str] = []
+    models: tuple[tuple[str, Any], ...] = (("dilated", net), ("interconnected", nets))
+    for name, model in models:
+        A = model.grid_tensor(V, None)
+        d: Any = model.to_decomposition(V)
+        F = model.forward(V[idx])[:, -1, :]
+        for y in range(A.shape[0]):
+            if name == "dilated":
+                R = ref.eq3_tensor(d.tree.to_nested(), d.discretizers, d.weights, output=y)
+            else:
+                R = ref.eq4_tensor(
+                    d.T.to_nested(),
+                    d.T_bar.to_nested(),
+                    d.mixture_nodes,
+                    d.discretizers,
+                    d.weights,
+                    d.weights_bar,
+                    output=y,
+                )
+            if not np.array_equal(A[y], R):
+                bad.append(f"{name} y={y}: grid tensor != eq. {3 if name == 'dilated' else 4}")
+            if not np.array_equal(A[y].reshape(-1), F[:, y]):
+                bad.append(f"{name} y={y}: grid tensor != forward")
+    return CheckReport(
+        claim="networks = decompositions",
+        setting="dilated (2,1,4; channels 2,3,2,2) and interconnected (1,2,4 | 2,1,4), M = 3",
+        expected="grid tensor = eq. 3 / eq. 4 entry by entry = forward on every input",
+        measured="all equal" if not bad else "; ".join(bad),
+        independent="eq. 3 / eq. 4 with Python ints; the networks' forward pass",
+        holds=not bad,
+        details={"failures": bad},
     )
 
 
@@ -1148,6 +1207,7 @@ CHECKS: dict[str, Callable[..., CheckReport]] = {
     "claim5": check_claim5,
     "separating_example": check_separating_example,
     "corollary8": check_corollary8,
+    "networks": check_networks,
     "depth_efficiency": check_depth_efficiency,
     "pooling_geometry": check_pooling_geometry,
     "generalized_g": check_generalized_g,
@@ -1168,6 +1228,7 @@ _QUICK: dict[str, dict[str, Any]] = {
     "claim5": {"n_hybrids": 4},
     "separating_example": {"ks": (2,)},
     "corollary8": {},
+    "networks": {},
     "depth_efficiency": {},
     "pooling_geometry": {"big": False, "partitions": ("left", "checkerboard")},
     "generalized_g": {},
