@@ -289,7 +289,9 @@ def exact_rank(X: Any) -> int:
     X = np.asarray(X)
     if X.size == 0:
         return 0
-    return int(flint.fmpz_mat([[int(x) for x in row] for row in X.tolist()]).rank())
+    if X.dtype.kind not in "iuO":
+        raise TypeError(f"exact_rank needs an integer matrix; got dtype {X.dtype}")
+    return int(flint.fmpz_mat(X.tolist()).rank())  # tolist() gives Python ints
 
 
 def split_windows(nested: Any, I: Iterable[int], *, height: int = 1) -> int:
