@@ -42,10 +42,12 @@ __all__ = [
     "sibling_pairs",
     "eq3_tensor",
     "eq4_tensor",
+    "colt_tensor",
     "matricize",
     "unfold",
     "exact_rank",
     "matricization_rank",
+    "largest_prime_below",
     "split_windows",
     "pooling_upper_bound",
 ]
@@ -253,6 +255,46 @@ def eq4_tensor(
     return A
 
 
+def colt_tensor(
+    nested: Any,
+    V: Any,
+    weights: Mapping[frozenset[int], Any],
+    leaf_weights: Mapping[int, Any],
+    *,
+    output: int = 0,
+) -> np.ndarray:
+    """The COLT-form grid tensor (a *sum of products*, the pooling ConvAC), entry by entry.
+
+    Leaves ``φ^{j} = L_j v⁽ᵈʲ⁾`` (``L_j`` = ``leaf_weights[j]``, or the identity when
+    ``None``); a node ``φ^{ν,γ} = Σ_α a^ν[γ, α] Π_c φ^{c,α}`` with ``a^ν = weights[ν]``
+    (one matrix); the root's ``a`` is the dense output layer.
+    """
+    Vl = np.asarray(V).tolist()
+    M = len(Vl)
+    tree = _Tree(nested)
+    leaf = {j: (np.asarray(w).tolist() if w is not None else None) for j, w in leaf_weights.items()}
+
+    def leaf_value(j: int, d: int) -> list[int]:
+        v, L = Vl[d], leaf[j]
+        return list(v) if L is None else [sum(map(operator.mul, row, v)) for row in L]
+
+    tables: dict[frozenset[int], dict[tuple[int, ...], list[int]]] = {}
+    for s, modes, kids in tree.order:
+        a = np.asarray(weights[s][0] if isinstance(weights[s], tuple) else weights[s]).tolist()
+        table: dict[tuple[int, ...], list[int]] = {}
+        for d in itertools.product(range(M), repeat=len(modes)):
+            vals = [
+                leaf_value(modes[get], d[get]) if c is None else tables[c][get(d)]
+                for c, get in kids
+            ]
+            prods = [1] * len(vals[0])
+            for phi in vals:
+                prods = [x * y for x, y in zip(prods, phi, strict=True)]
+            table[d] = [sum(map(operator.mul, row, prods)) for row in a]
+        tables[s] = table
+    return _to_array(tables[tree.root], len(tree.root), M, output)
+
+
 def matricize(A: Any, I: Iterable[int]) -> np.ndarray:
     """``[[A]]_I`` by explicit index mapping (the theory page, §1 convention)."""
     A = np.asarray(A)
@@ -292,6 +334,16 @@ def exact_rank(X: Any) -> int:
     if X.dtype.kind not in "iuO":
         raise TypeError(f"exact_rank needs an integer matrix; got dtype {X.dtype}")
     return int(flint.fmpz_mat(X.tolist()).rank())  # tolist() gives Python ints
+
+
+def largest_prime_below(n: int) -> int:
+    """The largest prime ``< n`` (python-flint's primality test), for ``n > 2``."""
+    import flint
+
+    n -= 1
+    while not flint.fmpz(n).is_prime():
+        n -= 1
+    return n
 
 
 def split_windows(nested: Any, I: Iterable[int], *, height: int = 1) -> int:

@@ -50,7 +50,7 @@ from . import _reference as ref
 from ._progress import reporter
 from ._rich import Rich
 from ._typing import Seed
-from .bounds import theorem7_bounds, theorem7_exponents
+from .bounds import theorem7_bounds, theorem7_exponents, tree_mincut_bound, trivial_bound
 from .hybrids import common_interior, hybrid_trees
 from .matricization import matricize
 from .ranks import matricization_rank, matrix_rank
@@ -270,7 +270,8 @@ def check_theorem7_structure(*, seed: Seed = 0, n_cases: int = 200) -> CheckRepo
 
     Expected: ``(p, q)`` recomputed from the nested tree by :mod:`mtd._reference`
     (``q`` from tilings, ``p`` the split nodes of depth ≥ 1, which for binary trees
-    must equal the paper's count of sibling pairs); ``r^p ≤ r^q ≤`` the trivial bound;
+    must equal the paper's count of sibling pairs); ``r^p ≤ r^q ≤`` the trivial bound
+    ``M^min(|I|, |Iᶜ|)``, computed here and by :func:`mtd.trivial_bound`;
     for the tree ``((1,3,0),2)`` and ``I = {3}`` the exponent ``p = 1`` (the theory page,
     §5: counting sibling pairs would say 2); and for the paper's example (N = 16,
     I = {0,2,4,6,8,9,12,13}) exponents (6, 6) for T and T̄.
@@ -286,11 +287,12 @@ def check_theorem7_structure(*, seed: Seed = 0, n_cases: int = 200) -> CheckRepo
         want = ref.theorem7_exponents(nested, I)
         got = theorem7_exponents(tree, I)
         lo, hi = theorem7_bounds(tree, I, 3)
+        trivial = trivial_bound(n, I, 3)
         binary = all(len(tree.children(v)) == 2 for v in tree.interior_nodes)
         if (
             got != want
             or (lo, hi) != (3 ** want[0], 3 ** want[1])
-            or not lo <= hi <= 3 ** min(k, n - k)
+            or not lo <= hi <= 3 ** min(k, n - k) == trivial
             or (binary and want[0] != ref.sibling_pairs(nested, I))
         ):
             bad.append(f"{nested} I={sorted(I)}: {got} vs {want}")
@@ -315,21 +317,31 @@ def check_theorem7_structure(*, seed: Seed = 0, n_cases: int = 200) -> CheckRepo
 
 
 def _adversarial_matrices() -> list[tuple[np.ndarray, int]]:
-    """Integer matrices whose rank drops modulo common primes or in floating point.
+    """Integer matrices whose rank drops modulo natural primes or in floating point.
 
-    ``diag(1, p)`` has rank 2 over Q but 1 modulo ``p``; the 2 × 2 matrix with
-    determinant ``p·q`` drops modulo both; ``[[2^53, 2^53+1], [2^53-1, 2^53]]`` has
-    determinant 1 (rank 2) though it is singular after rounding to float64.
+    A modular rank is a lower bound that an exact rank must certify.  The natural
+    moduli are the largest primes below ``2^16 … 2^32`` and ``2^61 … 2^64`` (float-exact
+    and machine-word moduli) and a few well-known primes, so
+    each gets ``diag(1, p)`` (rank 2 over Q, 1 modulo ``p``), its dense relative
+    ``[[1, 3], [5, 15 + p]]`` (both ``int64`` where they fit), and
+    ``p·[[1, 2], [3, 6]]`` (rank 1); one
+    object matrix has a determinant divisible by all of them at once; and
+    ``[[2^53, 2^53+1], [2^53-1, 2^53]]`` has determinant 1 though it is singular
+    after rounding to float64.
     """
-    primes = [2**31 - 1, 2**61 - 1, 10**9 + 7, 998244353, 2**63 - 25, 1753413037]
+    primes = sorted(
+        {ref.largest_prime_below(2**k) for k in (*range(16, 33), 61, 62, 63, 64)}
+        | {10**9 + 7, 998244353, 1753413037}
+    )
     out: list[tuple[np.ndarray, int]] = []
-    for p in primes:
-        out.append((np.array([[1, 0], [0, p]], dtype=object), 2))
-        out.append((np.array([[p, 2 * p], [3 * p, 6 * p]], dtype=object), 1))
     prod = 1
     for p in primes:
         prod *= p
-    out.append((np.array([[prod + 1, prod], [1, 1]], dtype=object), 2))  # det = 1
+        small = np.int64 if 15 + p < 2**63 else object
+        out.append((np.array([[1, 0], [0, p]], dtype=small), 2))
+        out.append((np.array([[1, 3], [5, 15 + p]], dtype=small), 2))
+        out.append((np.array([[p, 2 * p], [3 * p, 6 * p]], dtype=object), 1))
+    out.append((np.array([[1, 7, 0], [2, 14 + prod, 0], [0, 0, 1]], dtype=object), 3))
     a = 2**53
     out.append((np.array([[a, a + 1], [a - 1, a]], dtype=object), 2))
     return out
@@ -374,7 +386,7 @@ def check_exact_ranks(*, n_cases: int = 40, max_size: int = 24, seed: Seed = 0) 
     ok = mismatch == modular_bad == numeric_bad == 0
     return CheckReport(
         claim="exact / modular / numeric rank",
-        setting=f"{n_cases} products P@Q (sizes <= {max_size}, entries ~2^80) + 14 adversarial",
+        setting=f"{n_cases} products P@Q (sizes <= {max_size}, entries ~2^80) + adversarial",
         expected="exact = k = flint's rank; modular <= exact; numeric = k on small entries",
         measured=(
             f"exact wrong {mismatch}, modular > exact {modular_bad}, numeric wrong {numeric_bad}"
@@ -437,8 +449,9 @@ def check_theorem7_exact(
     ``M = r``, integer weights in -1000..1000.  Every tensor is also evaluated
     entry by entry by :func:`mtd._reference.eq3_tensor` and must be equal; ranks are
     computed by mtd and by python-flint and must be equal.  The upper bound
-    (recomputed from tilings) must hold for every weight; the lower bound is reached
-    by one of three random integer decompositions.
+    (recomputed from tilings) must hold for every weight, and so must the tree's
+    min-cut bound, which lies between the rank and Theorem 7's upper bound; the
+    lower bound is reached by one of three random integer decompositions.
     """
     from .decompositions import TreeDecomposition
 
@@ -462,7 +475,7 @@ def check_theorem7_exact(
             )
             exact = ref.matricization_rank(A, I)
             rank_bad += matricization_rank(A, I, method="exact") != exact
-            above += exact > r**q
+            above += not exact <= tree_mincut_bound(tree, I, r=r, M=r) <= r**q
             best = max(best, exact)
             if best >= r**p:
                 break
@@ -471,7 +484,7 @@ def check_theorem7_exact(
     return CheckReport(
         claim="Theorem 7 (exact ranks)",
         setting=f"{n_cases} random trees (arity <= 3), N <= {max_modes}, M = r = {r}, |w| <= 1000",
-        expected="tensor = eq. 3 entry by entry; rank = flint's; bounds; r^p <= rank <= r^q",
+        expected="tensor = eq. 3 entry by entry; rank = flint's; r^p <= rank <= min-cut <= r^q",
         measured=(
             f"tensors differ {tensor_bad}, ranks differ {rank_bad}, bounds differ {bounds_bad}, "
             f"above upper {above}, lower not reached {below}"

@@ -1,19 +1,28 @@
-"""Hypothesis settings profiles: `dev` (default, fast) and `ci` (HYPOTHESIS_PROFILE=ci).
+"""Hypothesis settings profiles: `dev` (default, fast), `ci` and `explore`.
 
-The `ci` profile runs more examples and is derandomized, so a CI run is
-reproducible: the same examples on every run of the same code.
+`dev` and `ci` (HYPOTHESIS_PROFILE=ci, more examples) are derandomized: the same
+examples on every run of the same code, so a failure always reproduces.  `explore`
+(HYPOTHESIS_PROFILE=explore) draws fresh random examples and prints the blob that
+reproduces a failure (`@reproduce_failure`); use it to hunt for new counterexamples.
 """
 
 import os
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("dev", max_examples=25, deadline=None, derandomize=True)
 settings.register_profile(
     "ci",
     max_examples=150,
     deadline=None,
     derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore",
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

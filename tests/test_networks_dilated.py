@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
+from mtd import _reference
 from mtd.decompositions import n_parameters
 from mtd.errors import InvalidArgumentError, InvalidArgumentTypeError, TensorTooLargeError
 from mtd.networks import DilatedConvNet
@@ -142,7 +143,12 @@ def test_product_grid_tensor_equals_decomposition_exactly(net, M, seed):
     B = net.to_decomposition(V).to_tensor(None, arithmetic="exact")
     assert A.dtype.kind == "i" and B.dtype.kind == "i"
     assert np.array_equal(A, B)
-    assert np.array_equal(net.grid_tensor(V, None), B)
+    # the default route (the decomposition) against eq. 3 evaluated independently
+    d = net.to_decomposition(V)
+    G = net.grid_tensor(V, None)
+    for y in range(G.shape[0]):
+        R = _reference.eq3_tensor(d.tree.to_nested(), d.discretizers, d.weights, output=y)
+        assert np.array_equal(G[y], R)
 
 
 @pytest.mark.parametrize("g", ["relu", "max", "relu_sum"])
