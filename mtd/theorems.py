@@ -1258,9 +1258,11 @@ _QUICK: dict[str, dict[str, Any]] = {
 
 NOT_YET_CHECKED: tuple[str, ...] = (
     "separating example for k >= 4 with measured ranks (N >= 32: H's rank r^(N/2) is past "
-    "what probe matrices certify; `mtd gap` gives the exponents from Theorem 7)",
+    "what probe matrices certify; Corollary 8's exponents and channel counts are checked)",
     "the mixed decomposition against T + T_bar at r > 2 (T's rank r^6 needs probe matrices "
     "of side 4096 and more, tens of seconds each)",
+    "the tree min-cut bound with M > r (checked against exact ranks at M = r only)",
+    "pooling geometry on 8x8 images for partitions that split all 16 windows (rank 2^16)",
 )
 """Claims of the theory page, §5 that ``mtd verify`` does not check yet."""
 

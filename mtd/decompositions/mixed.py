@@ -154,7 +154,7 @@ class MixedDecomposition(PlanEvaluators, Rich):
         g: str = "product",
         seed: Seed = None,
         r_input: int | None = None,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ) -> MixedDecomposition:
         """A mixed decomposition of size ``r`` (even) with random weights.
 
@@ -171,8 +171,17 @@ class MixedDecomposition(PlanEvaluators, Rich):
         seed : None, int or numpy.random.Generator
         r_input : int, optional
             Columns of the discretizers; default ``r``.
-        max_weight : int, default 2
-            Range of integer weights.
+        max_weight : int, default 1000
+            Integer weights (``kind="integer"``) are uniform in
+            ``-max_weight..max_weight``: wide enough that ranks are generic with high
+            probability.  A matricization's rank falls below its generic value ``R``
+            only where an ``R × R`` minor, a non-zero polynomial of degree ``D`` in the
+            weights, vanishes: by Schwartz–Zippel with probability at most
+            ``D / (2·max_weight + 1)``, where ``D ≤ R·(number of weight and discretizer
+            entries multiplied into one entry)`` (``R·(2N - 1)`` for a binary tree with
+            random discretizers) — a loose bound; ``k`` independent draws fail together
+            with probability at most its ``k``-th power.  Tiny ranges such as ``2`` give
+            non-generic ranks often.
 
         Returns
         -------

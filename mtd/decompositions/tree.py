@@ -179,7 +179,7 @@ class TreeDecomposition(PlanEvaluators, Rich):
         tied: bool = False,
         form: str = "eq3",
         r_input: int | None = None,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ) -> TreeDecomposition:
         """A tree decomposition with random weights and discretizers.
 
@@ -203,8 +203,17 @@ class TreeDecomposition(PlanEvaluators, Rich):
         r_input : int, optional
             Columns of the discretizers (``r_0``); default ``r`` (required when ``r`` is
             a mapping).
-        max_weight : int, default 2
-            Range of integer weights.
+        max_weight : int, default 1000
+            Integer weights (``kind="integer"``) are uniform in
+            ``-max_weight..max_weight``: wide enough that ranks are generic with high
+            probability.  A matricization's rank falls below its generic value ``R``
+            only where an ``R × R`` minor, a non-zero polynomial of degree ``D`` in the
+            weights, vanishes: by Schwartz–Zippel with probability at most
+            ``D / (2·max_weight + 1)``, where ``D ≤ R·(number of weight and discretizer
+            entries multiplied into one entry)`` (``R·(2N - 1)`` for a binary tree with
+            random discretizers) — a loose bound; ``k`` independent draws fail together
+            with probability at most its ``k``-th power.  Tiny ranges such as ``2`` give
+            non-generic ranks often.
 
         Returns
         -------

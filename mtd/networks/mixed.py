@@ -211,7 +211,7 @@ class InterconnectedDilatedNets(Rich):
         seed: Seed = None,
         kind: str = "gaussian",
         tied: bool = True,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ) -> InterconnectedDilatedNets:
         """Two random networks with the same ``channels``, interconnected at ``mix_layers``.
 

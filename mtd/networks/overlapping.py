@@ -153,7 +153,12 @@ class OverlappingConvAC(Rich):
         ``(R, R, r_l, r_{l-1})`` (2-D), ``W[k]`` the linear form at window offset ``k``;
         then the output layer ``(n_outputs, r_L)``.  Default: random.
     kind : {"gaussian", "integer"}, default "gaussian"
-    max_weight : int, default 2
+    max_weight : int, default 1000
+        Range of random integer weights, ``-max_weight..max_weight``: wide enough that
+        ranks are generic with high probability (Schwartz–Zippel: a rank below the
+        generic ``R`` needs an ``R × R`` minor of degree ``D`` in the weights to vanish,
+        probability at most ``D / (2·max_weight + 1)``; see
+        :meth:`mtd.TreeDecomposition.random`).
 
     Raises
     ------
@@ -199,7 +204,7 @@ class OverlappingConvAC(Rich):
         seed: Seed = None,
         weights: Any = None,
         kind: str = "gaussian",
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ):
         if _is_int(input_shape):
             shape: tuple[int, ...] = (check_int(input_shape, "input_shape", minimum=1),)

@@ -94,7 +94,12 @@ class PoolingConvAC(Rich):
     kind : {"gaussian", "integer"}, default "gaussian"
     tied : bool, default True
         Weight sharing (a convolution) or one matrix per node.
-    max_weight : int, default 2
+    max_weight : int, default 1000
+        Range of random integer weights, ``-max_weight..max_weight``: wide enough that
+        ranks are generic with high probability (Schwartz–Zippel: a rank below the
+        generic ``R`` needs an ``R × R`` minor of degree ``D`` in the weights to vanish,
+        probability at most ``D / (2·max_weight + 1)``; see
+        :meth:`mtd.TreeDecomposition.random`).
 
     Raises
     ------
@@ -140,7 +145,7 @@ class PoolingConvAC(Rich):
         weights: Any = None,
         kind: str = "gaussian",
         tied: bool = True,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ):
         if not isinstance(tree, ModeTree):
             raise InvalidArgumentTypeError(f"tree must be a ModeTree; got {type(tree).__name__}")
