@@ -17,8 +17,8 @@ certified value with an independently computed rank where the size allows.
 Random integer weights are drawn from ``-1000..1000`` (generic except with small
 probability; see :meth:`mtd.TreeDecomposition.random`).
 
-Adding a check
---------------
+**Adding a check** (other work appends checks here; keep the signature uniform):
+
 1. Write ``check_<name>(*, <keyword-only settings with full defaults>) -> CheckReport``
    decorated with ``@_timed``; compute the expected value by an independent route
    (add a plain routine to :mod:`mtd._reference` if needed, importing nothing from

@@ -65,7 +65,7 @@ def pairs(draw, *, g=None, tied=True, max_layers=4):
     g = draw(st.sampled_from(["product", "relu", "max", "relu_sum"])) if g is None else g
     seed = draw(st.integers(0, 2**16))
     return InterconnectedDilatedNets.swapped_pair(
-        L, k, channels, mix, g=g, kind="integer", seed=seed, tied=tied
+        L, k, channels, mix, g=g, kind="integer", seed=seed, tied=tied, max_weight=2
     )
 
 
