@@ -290,7 +290,7 @@ def tree_svg(
 
 # ------------------------------------------------------------------------------ tables
 def reports_html(reports: Iterable[Any]) -> str:
-    """One HTML table of check reports (claim, setting, expected, measured, route, verdict).
+    """One HTML table of check reports (claim, setting, expected, measured, verdict, route).
 
     Examples
     --------
@@ -303,7 +303,7 @@ def reports_html(reports: Iterable[Any]) -> str:
     reps = list(reports)
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("claim", "setting", "expected", "measured", "independent route", "verdict", "s")
+        for h in ("claim", "setting", "expected", "measured", "verdict", "independent route", "s")
     )
     body = "".join(
         "<tr>"
@@ -314,8 +314,8 @@ def reports_html(reports: Iterable[Any]) -> str:
                 r.setting,
                 r.expected,
                 r.measured,
-                r.independent,
                 r.verdict,
+                r.independent,
                 f"{r.seconds:.2g}",
             )
         )

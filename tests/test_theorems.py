@@ -55,7 +55,7 @@ def test_theorem7_check_fails_on_wrong_bounds(monkeypatch):
 
 
 def test_rank_check_fails_on_wrong_rank(monkeypatch):
-    monkeypatch.setattr(theorems, "matrix_rank", lambda X, method: min(np.shape(X)))
+    monkeypatch.setattr(theorems, "matrix_rank", lambda X, method, **kw: min(np.shape(X)))
     assert not theorems.check_exact_ranks(n_cases=10).holds
 
 

@@ -404,7 +404,7 @@ def mixed_to_tensor(
     --------
     >>> T, Tb = mtd.ModeTree.baseline(2), mtd.ModeTree.swapped(2, 2)
     >>> d = mtd.decompositions.MixedDecomposition.random(
-    ...     T, Tb, [T.root], M=2, r=2, kind="integer", seed=1)
+    ...     T, Tb, [T.root], M=2, r=2, kind="integer", seed=1, max_weight=2)
     >>> A = mtd.decompositions.mixed_to_tensor(d, arithmetic="exact")
     >>> A.dtype, A.shape
     (dtype('int64'), (2, 2, 2, 2))
