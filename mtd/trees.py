@@ -94,16 +94,15 @@ class ModeTree(Rich):
     __slots__ = (
         "_n",
         "_parent",
-        "_kptr",
-        "_kidx",
+        "_nk",
+        "_nsub",
         "_depth",
         "_height",
         "_start",
         "_size",
         "_leaf",
         "_lid",
-        "_codes",
-        "_code_ids",
+        "_lpos",
         "_hash",
         "_fsc",
         "_fid",
@@ -111,20 +110,21 @@ class ModeTree(Rich):
     )
 
     # Internally a tree is compact: node ids 0..K-1 in pre-order, with numpy arrays of
-    # parents, children (CSR), depths, heights and each node's span [start, start + size)
-    # in the leaf order.  Frozensets are made only at the API, on demand (and cached).
+    # parents, child counts, subtree node counts, depths, heights and each node's span
+    # [start, start + size) in the leaf order.  The first child of node i is i + 1 and each
+    # next child follows the previous one's subtree.  Frozensets are made only at the API,
+    # on demand (and cached).
     _n: int
     _parent: np.ndarray
-    _kptr: np.ndarray
-    _kidx: np.ndarray
+    _nk: np.ndarray
+    _nsub: np.ndarray
     _depth: np.ndarray
     _height: np.ndarray
     _start: np.ndarray
     _size: np.ndarray
     _leaf: np.ndarray
     _lid: np.ndarray
-    _codes: np.ndarray
-    _code_ids: np.ndarray
+    _lpos: np.ndarray
     _hash: int
     _fsc: dict[int, Node]
     _fid: dict[Node, int]
@@ -146,75 +146,88 @@ class ModeTree(Rich):
         self._setup(n_modes, np.asarray(parent, np.int64), np.asarray(leafmode, np.int64))
 
     @classmethod
-    def _from_preorder(cls, n: int, parent: np.ndarray, leafmode: np.ndarray) -> ModeTree:
-        """A tree from its pre-order parent ids (``-1`` for the root) and leaf modes."""
+    def _from_preorder(
+        cls, n: int, parent: np.ndarray, leafmode: np.ndarray, **known: np.ndarray
+    ) -> ModeTree:
+        """A tree from its pre-order parent ids (``-1`` for the root) and leaf modes.
+
+        ``known`` may give ``depth``, ``size``, ``height`` and ``nsub`` when the
+        constructor knows them in closed form (they are computed otherwise).
+        """
         obj = object.__new__(cls)
-        obj._setup(n, np.asarray(parent, np.int64), np.asarray(leafmode, np.int64))
+        obj._setup(n, np.asarray(parent, np.int64), np.asarray(leafmode, np.int64), **known)
         return obj
 
-    def _setup(self, n: int, parent: np.ndarray, leafmode: np.ndarray) -> None:
+    def _setup(self, n: int, parent: np.ndarray, leafmode: np.ndarray, **known: Any) -> None:
         K = len(parent)
         nk = np.bincount(parent[1:], minlength=K) if K > 1 else np.zeros(K, np.int64)
         is_leaf = nk == 0
         leaf_ids = np.flatnonzero(is_leaf)
         leaf = leafmode[leaf_ids]
         start = np.cumsum(is_leaf) - is_leaf
-        # Depth by pointer doubling (parents come before children in pre-order).
-        depth = (parent >= 0).astype(np.int64)
-        jump = parent.copy()
-        while True:
-            live = jump >= 0
-            if not live.any():
-                break
-            idx = np.flatnonzero(live)
-            depth[idx] += depth[jump[idx]]
-            jump[idx] = jump[jump[idx]]
-        # Subtree leaf counts and heights, bottom-up: by levels when the tree is shallow,
-        # a plain loop when it is deep.
-        size = is_leaf.astype(np.int64)
-        height = np.zeros(K, np.int64)
-        top = int(depth.max()) if K else 0
-        if top <= 256:
-            order = np.argsort(depth, kind="stable")
-            bounds = np.searchsorted(depth[order], np.arange(top + 2))
-            for d in range(top, 0, -1):
-                ids = order[bounds[d] : bounds[d + 1]]
-                np.add.at(size, parent[ids], size[ids])
-                np.maximum.at(height, parent[ids], height[ids] + 1)
+        if "depth" in known:
+            depth, size = known["depth"], known["size"]
+            height, nsub = known["height"], known["nsub"]
         else:
-            par = parent.tolist()
-            sz = size.tolist()
-            ht = height.tolist()
-            for i in range(K - 1, 0, -1):
-                p = par[i]
-                sz[p] += sz[i]
-                if ht[i] >= ht[p]:
-                    ht[p] = ht[i] + 1
-            size = np.asarray(sz, np.int64)
-            height = np.asarray(ht, np.int64)
-        kidx = np.argsort(parent[1:], kind="stable") + 1
-        kptr = np.concatenate(([0], np.cumsum(nk)))
+            depth, size, height, nsub = self._bottom_up(parent, is_leaf)
         pos = np.empty(n, np.int64)
         pos[leaf] = np.arange(n)
-        codes = start * (n + 1) + size
-        code_ids = np.argsort(codes)
         s = object.__setattr__
         s(self, "_n", int(n))
         s(self, "_parent", parent)
-        s(self, "_kptr", kptr)
-        s(self, "_kidx", kidx)
+        s(self, "_nk", nk)
+        s(self, "_nsub", nsub)
         s(self, "_depth", depth)
         s(self, "_height", height)
         s(self, "_start", start)
         s(self, "_size", size)
         s(self, "_leaf", leaf)
+        s(self, "_lpos", leaf_ids)
         s(self, "_lid", leaf_ids[pos])
-        s(self, "_codes", codes[code_ids])
-        s(self, "_code_ids", code_ids)
         s(self, "_hash", hash((int(n), parent.tobytes(), leaf.tobytes())))
         s(self, "_fsc", {})
         s(self, "_fid", {})
         s(self, "_memo", {})
+
+    @staticmethod
+    def _bottom_up(
+        parent: np.ndarray, is_leaf: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Depths, subtree leaf counts, heights and subtree node counts of a pre-order tree."""
+        K = len(parent)
+        # Depth by pointer doubling (parents come before children in pre-order).
+        depth = (parent >= 0).astype(np.int64)
+        jump = parent.copy()
+        while True:
+            idx = np.flatnonzero(jump >= 0)
+            if not len(idx):
+                break
+            depth[idx] += depth[jump[idx]]
+            jump[idx] = jump[jump[idx]]
+        size = is_leaf.astype(np.int64)
+        nsub = np.ones(K, np.int64)
+        height = np.zeros(K, np.int64)
+        top = int(depth.max()) if K else 0
+        if top <= 256:  # shallow: level by level, deepest first
+            order = np.argsort(depth, kind="stable")
+            bounds = np.searchsorted(depth[order], np.arange(top + 2))
+            for d in range(top, 0, -1):
+                ids = order[bounds[d] : bounds[d + 1]]
+                np.add.at(size, parent[ids], size[ids])
+                np.add.at(nsub, parent[ids], nsub[ids])
+                np.maximum.at(height, parent[ids], height[ids] + 1)
+            return depth, size, height, nsub
+        par = parent.tolist()
+        sz = size.tolist()
+        ns = nsub.tolist()
+        ht = height.tolist()
+        for i in range(K - 1, 0, -1):
+            p = par[i]
+            sz[p] += sz[i]
+            ns[p] += ns[i]
+            if ht[i] >= ht[p]:
+                ht[p] = ht[i] + 1
+        return depth, np.asarray(sz, np.int64), np.asarray(ht, np.int64), np.asarray(ns, np.int64)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ModeTree is immutable")
@@ -231,7 +244,12 @@ class ModeTree(Rich):
         return fs
 
     def _kid_ids(self, i: int) -> list[int]:
-        return self._kidx[self._kptr[i] : self._kptr[i + 1]].tolist()
+        out = []
+        c = i + 1
+        for _ in range(int(self._nk[i])):
+            out.append(c)
+            c += int(self._nsub[c])
+        return out
 
     def _guard_listing(self, what: str) -> None:
         """Refuse to list every node as frozensets when their total size passes the limit."""
@@ -273,14 +291,22 @@ class ModeTree(Rich):
         modes = [int(m) for m in key]
         i = -1
         if modes and all(0 <= m < self._n for m in modes):
-            lid = self._lid[modes]
-            starts = self._start[lid]
+            starts = self._start[self._lid[modes]]
             a = int(starts.min())
             if int(starts.max()) - a + 1 == len(modes):
-                code = a * (self._n + 1) + len(modes)
-                j = int(np.searchsorted(self._codes, code))
-                if j < len(self._codes) and int(self._codes[j]) == code:
-                    i = int(self._code_ids[j])
+                # The nodes whose span starts at a are consecutive in pre-order, from the
+                # first id with that start down to the leaf, with decreasing sizes.
+                lo = int(np.searchsorted(self._start, a, side="left"))
+                hi = int(self._lpos[a])
+                want = len(modes)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if int(self._size[mid]) > want:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if int(self._size[lo]) == want:
+                    i = lo
         if i < 0:
             shown = format_node(modes) if modes else "{}"
             raise InvalidArgumentError(
@@ -300,7 +326,7 @@ class ModeTree(Rich):
             table = {
                 self._fs(i): tuple(self._fs(k) for k in self._kid_ids(i))
                 for i in range(len(self._parent))
-                if self._kptr[i + 1] > self._kptr[i]
+                if self._nk[i]
             }
             self._memo["children"] = table
         return table
@@ -580,18 +606,30 @@ class ModeTree(Rich):
         # the dilations.  The unit (layer l, time t) has children (l-1, t-d_l), (l-1, t):
         # walking down from the output at time N-1 gives the leaf times left to right.
         times = np.array([2**L - 1], np.int64)
-        parent = np.array([-1], np.int64)
         for layer in range(L, 0, -1):
             d = ds[layer - 1]
             times = np.stack([times - d, times], axis=1).ravel()
+        # The perfect binary tree in pre-order, grown from the top: a new root above two
+        # copies of the previous tree (ids shifted by 1 and by 1 + its node count).
+        parent = np.array([-1], np.int64)
+        depth = np.zeros(1, np.int64)
+        size = np.ones(1, np.int64)
+        height = np.zeros(1, np.int64)
+        for h in range(1, L + 1):
             S = len(parent)
-            parent = np.concatenate(
-                ([-1], np.where(parent < 0, 0, parent + 1), np.where(parent < 0, 0, parent + 1 + S))
-            )
+            first = parent + 1
+            first[0] = 0
+            second = parent + 1 + S
+            second[0] = 0
+            parent = np.concatenate(([-1], first, second))
+            depth = np.concatenate(([0], depth + 1, depth + 1))
+            size = np.concatenate(([2**h], size, size))
+            height = np.concatenate(([h], height, height))
         leafmode = np.full(len(parent), -1, np.int64)
-        is_leaf = np.bincount(parent[1:], minlength=len(parent)) == 0
-        leafmode[is_leaf] = times
-        return cls._from_preorder(2**L, parent, leafmode)
+        leafmode[height == 0] = times
+        return cls._from_preorder(
+            2**L, parent, leafmode, depth=depth, size=size, height=height, nsub=2 * size - 1
+        )
 
     @classmethod
     def baseline(cls, L: int) -> ModeTree:
@@ -723,7 +761,17 @@ class ModeTree(Rich):
         # m >= 1 is the second child of the chain node with id N-1-m.
         parent = np.concatenate(([-1], np.arange(N - 2), [N - 2], N - 1 - np.arange(1, N)))
         leafmode = np.concatenate((np.full(N - 1, -1), np.arange(N)))
-        return cls._from_preorder(N, parent, leafmode)
+        chain = np.arange(N - 1)
+        ones = np.ones(N, np.int64)
+        return cls._from_preorder(
+            N,
+            parent,
+            leafmode,
+            depth=np.concatenate((chain, [N - 1], N - np.arange(1, N))),
+            size=np.concatenate((N - chain, ones)),
+            height=np.concatenate((N - 1 - chain, ones - 1)),
+            nsub=np.concatenate((2 * (N - chain) - 1, ones)),
+        )
 
     @classmethod
     def random(
@@ -806,7 +854,7 @@ class ModeTree(Rich):
     def interior_nodes(self) -> tuple[Node, ...]:
         """The interior (non-leaf) nodes, in pre-order."""
         self._guard_listing("the node listing")
-        inner = np.flatnonzero(self._kptr[1:] > self._kptr[:-1]).tolist()
+        inner = np.flatnonzero(self._nk).tolist()
         return tuple(self._fs(i) for i in inner)
 
     @property
@@ -834,7 +882,7 @@ class ModeTree(Rich):
     def is_leaf(self, node: Any) -> bool:
         """Whether ``node`` (a node of this tree) is a leaf."""
         i = self._id(node)
-        return bool(self._kptr[i + 1] == self._kptr[i])
+        return not self._nk[i]
 
     def children(self, node: Any) -> tuple[Node, ...]:
         """The ordered children of ``node``; ``()`` for a leaf."""
@@ -914,25 +962,30 @@ class ModeTree(Rich):
         leafmode[self._lid] = np.arange(self._n)
         modes = leafmode.tolist()
         built: list[Any] = [None] * K
-        kptr = self._kptr.tolist()
-        kidx = self._kidx.tolist()
+        kids = self._kid_lists()
         for i in range(K - 1, -1, -1):
-            a, b = kptr[i], kptr[i + 1]
-            built[i] = tuple(built[k] for k in kidx[a:b]) if b > a else modes[i]
+            built[i] = tuple(built[k] for k in kids[i]) if kids[i] else modes[i]
         return built[0]
+
+    def _kid_lists(self) -> list[list[int]]:
+        """Every node's child ids (one pass over the parent array)."""
+        kids: list[list[int]] = [[] for _ in range(len(self._parent))]
+        for i, p in enumerate(self._parent.tolist()):
+            if p >= 0:
+                kids[p].append(i)
+        return kids
 
     def canonical(self) -> ModeTree:
         """The same tree with every node's children sorted by their smallest mode."""
         K = len(self._parent)
-        kptr = self._kptr.tolist()
-        kidx = self._kidx.tolist()
+        kid_lists = self._kid_lists()
         leafmode = np.full(K, -1, np.int64)
         leafmode[self._lid] = np.arange(self._n)
         lm = leafmode.tolist()
         low = list(lm)
         for i in range(K - 1, -1, -1):
-            if kptr[i + 1] > kptr[i]:
-                low[i] = min(low[k] for k in kidx[kptr[i] : kptr[i + 1]])
+            if kid_lists[i]:
+                low[i] = min(low[k] for k in kid_lists[i])
         parent: list[int] = []
         modes: list[int] = []
         stack = [(0, -1)]
@@ -941,7 +994,7 @@ class ModeTree(Rich):
             j = len(parent)
             parent.append(p)
             modes.append(lm[i])
-            kids = sorted(kidx[kptr[i] : kptr[i + 1]], key=low.__getitem__)
+            kids = sorted(kid_lists[i], key=low.__getitem__)
             stack.extend((k, j) for k in reversed(kids))
         return ModeTree._from_preorder(self._n, np.asarray(parent), np.asarray(modes))
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _is_int, check_int
+from .._validation import _is_int, check_int, check_rtol
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..matricization import matricize
 from ..trees import ModeTree
@@ -187,10 +187,13 @@ def hierarchical_svd(
     """
     if not isinstance(tree, ModeTree):
         raise InvalidArgumentTypeError(f"tree must be a ModeTree; got {type(tree).__name__}")
+    rtol = check_rtol(rtol)
     arr = np.asarray(A)
     if arr.dtype.kind not in "iuf":
         raise InvalidArgumentTypeError(f"A must be a real numeric array; got dtype {arr.dtype}")
     arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise InvalidArgumentError("A must be finite; got NaN or inf entries")
     if arr.ndim != tree.n_modes or arr.ndim < 2:
         raise InvalidArgumentError(
             f"A must have one axis per mode of the tree ({tree.n_modes}, at least 2); got "
