@@ -43,11 +43,11 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from ._frozen import FrozenMap
 from ._modular import first_prime_below
 from ._probes import NetworkProbeMatrix, PointProbeMatrix, ProbeMatrix, randomize_plan
 from ._progress import reporter
@@ -433,7 +433,7 @@ def generic_rank(
         prime=p,
         seconds=time.perf_counter() - started,
         upper_source=source,
-        bounds=MappingProxyType(dict(bounds)),
+        bounds=FrozenMap(bounds),
         index_set=tuple(sorted(rows)),
         n_modes=n_modes,
         output=y,
