@@ -104,12 +104,18 @@ def inclusion_order(nodes: Iterable[Node]) -> list[Node]:
 
 def _segments(tree: ModeTree, walk: list[Node]) -> dict[Node, list[Node]]:
     """Segment of each μ in ``walk``: interior nodes of ``tree`` inside μ, not in earlier ones."""
-    taken: set[Node] = set()
-    out: dict[Node, list[Node]] = {}
-    for mu in walk:
-        seg = [n for n in tree.interior_nodes if n <= mu and n not in taken]
-        taken.update(seg)
-        out[mu] = seg
+    # A node inside μ has μ as an ancestor (or is μ): carry down the tree the earliest
+    # position in ``walk`` among a node's ancestors, in one pre-order pass (linear time).
+    where = {mu: i for i, mu in enumerate(walk)}
+    none = len(walk)
+    best: dict[Node, int] = {}
+    out: dict[Node, list[Node]] = {mu: [] for mu in walk}
+    for n in tree.nodes:
+        p = tree.parent(n)
+        b = min(none if p is None else best[p], where.get(n, none))
+        best[n] = b
+        if b < none and not tree.is_leaf(n):
+            out[walk[b]].append(n)
     return out
 
 
