@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._progress import for_terminal, reporter
-from .errors import InvalidArgumentError, MTDError
+from .errors import InvalidArgumentError, MTDError, TensorTooLargeError
 from .trees import ModeTree, format_node
 
 __all__ = ["main", "build_parser"]
@@ -314,11 +314,21 @@ def _other_tree(text: str) -> ModeTree:
 
 
 def _cmd_rank(args: argparse.Namespace, state: _State) -> int:
+
+    tree = _parse_tree(args.dilations, args.nested)
+    try:
+        return _rank(args, state, tree)
+    except TensorTooLargeError as exc:
+        raise TensorTooLargeError(
+            f"{exc} (sizes from --rank {args.rank}, --dim {args.dim})"
+        ) from None
+
+
+def _rank(args: argparse.Namespace, state: _State, tree: ModeTree) -> int:
     from .certify import DEFAULT_MAX_PROBES, MATERIALIZE_MAX, _short, generic_rank
     from .decompositions import MixedDecomposition, TreeDecomposition
     from .hybrids import common_interior
 
-    tree = _parse_tree(args.dilations, args.nested)
     arch: dict[str, Any] = {"tree": tree.to_nested(), "rank": args.rank, "dim": args.dim}
     if args.mixed_with is None:
         if args.mix_depth is not None:
@@ -351,10 +361,11 @@ def _cmd_rank(args: argparse.Namespace, state: _State) -> int:
     cap = DEFAULT_MAX_PROBES if args.max_probes is None else args.max_probes
     best = {"lower": "none yet", "upper": "not yet computed"}
 
+    shown = format_node(args.modes) if len(args.modes) <= 32 else f"{len(args.modes)} modes"
+
     def note() -> None:
         state.partial = [
-            f"best bounds so far: lower {best['lower']}, upper {best['upper']} "
-            f"(I = {{{','.join(map(str, sorted(set(args.modes))))}}})"
+            f"best bounds so far: lower {best['lower']}, upper {best['upper']} (I = {shown})"
         ]
 
     def progress(message: str) -> None:
