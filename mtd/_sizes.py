@@ -103,7 +103,13 @@ def check_log2(
 
 def check_tree_nodes(count: int, *, what: str) -> None:
     """Refuse a mode tree of ``count`` nodes whose compact form would pass the limit."""
-    check_bytes((count,), TREE_NODE_BYTES, what=what)
+    limit = limit_of(None)
+    if count * TREE_NODE_BYTES > limit:
+        raise TensorTooLargeError(
+            f"{what} has {count:,} nodes, needing about {count * TREE_NODE_BYTES:,} bytes at "
+            f"{TREE_NODE_BYTES} bytes per node, over the memory limit of {limit:,} bytes "
+            f"(mtd.set_memory_limit); refusing to build it"
+        )
 
 
 def check_shapes(

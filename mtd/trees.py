@@ -594,7 +594,11 @@ class ModeTree(Rich):
             raise InvalidModeTreeError("dilations must name at least one layer; got none")
         from ._sizes import TREE_NODE_BYTES, check_log2
 
-        check_log2(L + 1, TREE_NODE_BYTES, what=f"the mode tree of {L} dilated layers")
+        check_log2(
+            L + 1,
+            TREE_NODE_BYTES,
+            what=f"the mode tree of {L} dilations (L = {L} layers, N = 2^{L} modes)",
+        )
         want = [2**i for i in range(L)]
         if sorted(int(d) for d in ds) != want:
             raise InvalidModeTreeError(
@@ -643,6 +647,9 @@ class ModeTree(Rich):
         ((0, 1), (2, 3))
         """
         L = check_int(L, "L", minimum=1)
+        from ._sizes import TREE_NODE_BYTES, check_log2
+
+        check_log2(L + 1, TREE_NODE_BYTES, what=f"the baseline tree of L = {L} layers")
         return cls.from_dilations([2**i for i in range(L)])
 
     @staticmethod
@@ -660,6 +667,9 @@ class ModeTree(Rich):
         """
         L = check_int(L, "L", minimum=1)
         k = check_int(k, "k", minimum=1)
+        from ._sizes import TREE_NODE_BYTES, check_log2
+
+        check_log2(L + 1, TREE_NODE_BYTES, what=f"the tree of L = {L} dilated layers")
         if k > L:
             raise InvalidArgumentError(f"k must be between 1 and L = {L}; got k = {k}")
         out: list[int] = []
@@ -704,7 +714,9 @@ class ModeTree(Rich):
         arity = check_int(arity, "arity", minimum=2)
         from ._sizes import check_tree_nodes
 
-        check_tree_nodes(N + (N - 1) // (arity - 1), what=f"a balanced mode tree over {N} modes")
+        check_tree_nodes(
+            N + (N - 1) // (arity - 1), what=f"a balanced mode tree over N = {N} modes"
+        )
         parent: list[int] = []
         leafmode: list[int] = []
         stack = [(0, N, -1)]
@@ -734,7 +746,7 @@ class ModeTree(Rich):
         N = check_int(N, "N", minimum=1)
         from ._sizes import check_tree_nodes
 
-        check_tree_nodes(N + 1, what=f"the star tree over {N} modes")
+        check_tree_nodes(N + 1, what=f"the star tree over N = {N} modes")
         if N == 1:
             return cls._from_preorder(1, np.array([-1]), np.array([0]))
         parent = np.zeros(N + 1, np.int64)
@@ -753,7 +765,7 @@ class ModeTree(Rich):
         N = check_int(N, "N", minimum=1)
         from ._sizes import check_tree_nodes
 
-        check_tree_nodes(2 * N - 1, what=f"the linear tree over {N} modes")
+        check_tree_nodes(2 * N - 1, what=f"the linear tree over N = {N} modes")
         if N == 1:
             return cls._from_preorder(1, np.array([-1]), np.array([0]))
         # Pre-order: the chain of interior nodes {0..N-1}, {0..N-2}, ..., {0, 1} (ids
@@ -801,7 +813,9 @@ class ModeTree(Rich):
         contiguous = check_bool(contiguous, "contiguous")
         from ._sizes import check_tree_nodes
 
-        check_tree_nodes(N + (N - 1) // (max_arity - 1), what=f"a random mode tree over {N} modes")
+        check_tree_nodes(
+            N + (N - 1) // (max_arity - 1), what=f"a random mode tree over N = {N} modes"
+        )
         rng = as_rng(seed)
         order = list(range(N)) if contiguous else [int(m) for m in rng.permutation(N)]
         # Segments are ranges [a, b) of ``order``; split in the same sequence as always, so
