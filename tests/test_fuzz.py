@@ -134,9 +134,7 @@ def test_tree_sizes(worker, ctor, value):
 
 @FUZZ
 @given(
-    ctor=st.sampled_from(
-        ["baseline({})", "swapped({}, 1)", "from_dilations([1] * {})"]
-    ),
+    ctor=st.sampled_from(["baseline({})", "swapped({}, 1)", "from_dilations([1] * {})"]),
     value=st.one_of(st.integers(-(10**6), 0).map(str), st.integers(27, 10**6).map(str)),
 )
 def test_layer_counts(worker, ctor, value):
