@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CAP = 3 * 2**30
 LIMIT = 512 * 2**20
 TIMEOUT = 30.0  # seconds per case, generous: the machine may be shared
-EXAMPLES = 40  # per family; 14 families
+EXAMPLES = 60  # per family (small families stop when exhausted); 500+ cases in all
 
 
 class Worker:
@@ -36,6 +36,7 @@ class Worker:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = None
+        self.cases = 0
 
     def start(self) -> subprocess.Popen[str]:
         env = dict(os.environ, PYTHONPATH=str(ROOT), MTD_MAX_BYTES=str(LIMIT))
@@ -54,6 +55,7 @@ class Worker:
     def run(self, case: dict[str, Any]) -> dict[str, Any]:
         import selectors
 
+        self.cases += 1
         proc = self.proc if self.proc and self.proc.poll() is None else self.start()
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(case) + "\n")
@@ -148,8 +150,12 @@ def test_layer_counts(worker, ctor, value):
 
 
 junk = st.recursive(
-    st.one_of(st.integers(-5, 8), st.sampled_from(["'a'", "None", "1.5", "()", "[]", "{0}"])),
-    lambda kids: st.lists(kids, min_size=0, max_size=4).map(lambda xs: "(" + ", ".join(xs) + ",)"),
+    st.one_of(
+        st.integers(-5, 8).map(str), st.sampled_from(["'a'", "None", "1.5", "()", "[]", "{0}"])
+    ),
+    lambda kids: st.lists(kids, min_size=0, max_size=4).map(
+        lambda xs: "(" + ", ".join(xs) + ",)" if xs else "()"
+    ),
     max_leaves=12,
 ).map(str)
 
@@ -246,10 +252,13 @@ def test_random_decomposition(worker, arg, value):
         "r_input": "r_input",
     }[arg]
     out = worker.run({"api": expr})
-    if out["status"] == "ok":  # some values are fine (e.g. r=10**6 is refused, r=2 is not)
-        pytest.fail(f"{expr} was accepted: {out}") if name not in ("seed",) and value not in (
-            "10**6",
-        ) else None
+    if out["status"] == "ok":
+        # large but valid: a seed, weights up to 10**9, or sizes whose arrays fit the limit
+        fits = value in ("10**6", "10**9", "2**63") and not (
+            (arg == "max_weight" and value == "2**63")
+            or (arg in ("M", "r_input") and value == "10**9")
+        )
+        assert fits and arg != "r", f"{expr} was accepted: {out}"
         return
     assert "MTDError" in out["mro"], f"{expr}: raw {out['mro'][0]}: {out['message']}"
     assert any(BUILTIN[k] in out["mro"] for k in kinds + ("value", "memory")), out
@@ -470,3 +479,11 @@ def test_cli_commands(worker, argv):
     assert out["code"] == 2, f"{argv}: exit {out['code']}: {out['stderr']}"
     assert "Traceback" not in out["stderr"], f"{argv}: {out['stderr']}"
     assert "error" in out["stderr"], f"{argv}: {out['stderr']}"
+
+
+def test_zz_at_least_500_cases(worker, request):
+    """Runs last: the families above (when all selected) ran at least 500 capped cases."""
+    if request.config.getoption("-k"):
+        pytest.skip("a subset of the suite was selected")
+    print(f"fuzz cases run: {worker.cases}")
+    assert worker.cases >= 500
