@@ -79,7 +79,8 @@ def check_rtol(rtol: Any, name: str = "rtol") -> float | None:
     if rtol is None:
         return None
     if not isinstance(rtol, numbers.Real) or isinstance(rtol, (bool, np.bool_)):
-        raise InvalidArgumentTypeError(
+        # a ValueError, as before (callers catch ValueError for every bad rtol)
+        raise InvalidArgumentError(
             f"{name} must be a non-negative finite real number or None; got {rtol!r} of type "
             f"{type(rtol).__name__}"
         )
