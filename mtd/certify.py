@@ -45,8 +45,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ._frozen import FrozenMap
 from ._modular import first_prime_below
 from ._probes import NetworkProbeMatrix, PointProbeMatrix, ProbeMatrix, randomize_plan
