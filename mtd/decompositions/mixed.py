@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from .._rich import Rich
+from .._sizes import check_shapes
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..hybrids import _check_mixture, inclusion_order
 from ..trees import ModeTree, format_node
@@ -206,16 +207,28 @@ class MixedDecomposition(PlanEvaluators, Rich):
             raise InvalidArgumentError(
                 f"r must be even (mixture nodes swap the first r/2 channels); got {r}"
             )
-        max_weight = check_int(max_weight, "max_weight", minimum=1)
+        max_weight = check_max_weight(max_weight)
         r_in = r if r_input is None else check_int(r_input, "r_input", minimum=1)
-        rng = np.random.default_rng(seed)
-        V = random_discretizers(rng, M, r_in, kind, max_weight)
-        ws = []
         for tree in (T, T_bar):
             if not isinstance(tree, ModeTree):
                 raise InvalidArgumentTypeError(
                     f"T and T_bar must be ModeTrees; got {type(tree).__name__}"
                 )
+        check_shapes(
+            [(M, r_in)]
+            + [
+                (r, r_in if tree.is_leaf(c) else r)
+                for tree in (T, T_bar)
+                for n in tree.interior_nodes
+                for c in tree.children(n)
+            ],
+            8,
+            what="the random weights and discretizers",
+        )
+        rng = as_rng(seed)
+        V = random_discretizers(rng, M, r_in, kind, max_weight)
+        ws = []
+        for tree in (T, T_bar):
             ws.append(
                 {
                     n: [

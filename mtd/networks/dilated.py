@@ -41,7 +41,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..decompositions import TreeDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
@@ -157,8 +157,8 @@ class DilatedConvNet(Rich):
         self._tied = tied
         if weights is None:
             kind = check_kind(kind)
-            max_weight = check_int(max_weight, "max_weight", minimum=1)
-            rng = np.random.default_rng(seed)
+            max_weight = check_max_weight(max_weight)
+            rng = as_rng(seed)
             if tied:
                 layers = [self._random_pair(rng, l, kind, max_weight) for l in range(1, L + 1)]
             else:

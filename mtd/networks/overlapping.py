@@ -47,7 +47,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import _is_int, check_int
+from .._validation import _is_int, as_rng, check_int, check_max_weight
 from ..decompositions import TreeDecomposition, decomposition_to_tensor
 from ..decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -246,8 +246,8 @@ class OverlappingConvAC(Rich):
         self._build_structure()
         if weights is None:
             kind = check_kind(kind)
-            max_weight = check_int(max_weight, "max_weight", minimum=1)
-            rng = np.random.default_rng(seed)
+            max_weight = check_max_weight(max_weight)
+            rng = as_rng(seed)
             Ws = [
                 random_weight(rng, self._wshape(l), kind, max_weight, chans[l - 1])
                 for l in range(1, L + 1)

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..decompositions import TreeDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
@@ -184,8 +184,8 @@ class PoolingConvAC(Rich):
         self._levels: tuple[tuple[Node, ...], ...] = tuple(by_depth[L - h] for h in range(L + 1))
         if weights is None:
             kind = check_kind(kind)
-            max_weight = check_int(max_weight, "max_weight", minimum=1)
-            rng = np.random.default_rng(seed)
+            max_weight = check_max_weight(max_weight)
+            rng = as_rng(seed)
             if tied:
                 layers = [
                     random_weight(rng, self._shape(h), kind, max_weight, self._shape(h)[1])
