@@ -171,9 +171,10 @@ __all__ = [
     "networks",
     "separation",
     "strategies",
+    "experiments",
 ]
 
-_LAZY_SUBMODULES = {"strategies", "plot", "io", "display"}
+_LAZY_SUBMODULES = {"strategies", "plot", "io", "display", "experiments"}
 _LAZY_FUNCTIONS = {"save": "io", "load": "io"}
 
 

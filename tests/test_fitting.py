@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 import mtd
 from mtd.decompositions import grid_entries
-from mtd.decompositions._gradient import backward, forward, gradients, point_layout
+from mtd.decompositions._gradient import (
+    backward,
+    design_matrix,
+    forward,
+    gradients,
+    point_design,
+    point_layout,
+)
 from mtd.decompositions.fitting import _rebuild, _trainable
 
 TD = mtd.TreeDecomposition
@@ -90,6 +97,27 @@ def test_gradient_matches_finite_differences(name, dedup):
             down = value({**params, key: arr - e})
             fd = (up - down) / (2 * h)
             assert grads[key].flat[flat] == pytest.approx(fd, rel=1e-5, abs=1e-6), (key, flat)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ARCHITECTURES if "tied" not in n))
+def test_point_design_is_the_jacobian(name):
+    """ALS's design matrix from tables equals the per-point reverse pass, and J x + c = A."""
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 35, 6)
+    per_point = forward(d.plan, point_layout(d.plan, idx, dedup=False), {})
+    uses = backward(per_point, np.ones(len(pts)))
+    tabled = forward(d.plan, point_layout(d.plan, idx, dedup=True), {})
+    for a in _trainable(d.plan):
+        J = point_design(tabled, id(a))
+        if not any(u.key == id(a) and u.rows is not None for u in uses):
+            np.testing.assert_allclose(J, design_matrix(uses, id(a)), rtol=1e-12, atol=1e-13)
+        # the output is affine in a once-used array: moving it along e moves A by J e exactly
+        if d.g == "product":
+            e = np.random.default_rng(7).normal(size=a.shape)
+            moved = _rebuild(d, {id(a): np.asarray(a, float) + e})
+            np.testing.assert_allclose(
+                grid_entries(moved, pts) - grid_entries(d, pts), J @ e.ravel(), atol=1e-10
+            )
 
 
 def test_discretizer_gradient_matches_finite_differences():

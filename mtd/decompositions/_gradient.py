@@ -55,6 +55,7 @@ __all__ = [
     "design_matrix",
     "forward",
     "gradients",
+    "point_design",
     "point_layout",
     "use_counts",
 ]
@@ -148,7 +149,7 @@ class Tape:
 
 
 def _gather(table: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
-    return table if rows is None else table[rows]
+    return table if rows is None else np.take(table, rows, axis=0)
 
 
 def _scatter(d: np.ndarray, rows: np.ndarray | None, n: int) -> np.ndarray:
@@ -403,3 +404,123 @@ def use_counts(plan: Plan) -> dict[int, int]:
     for t in plan.outputs:
         bump(t.matrix)
     return counts
+
+
+def _downstream(plan: Plan, slot: int) -> tuple[int, set[int]]:
+    """The index of the step writing ``slot``, and every slot whose value depends on it."""
+    first = next(
+        i
+        for i, st in enumerate(plan.steps)
+        if isinstance(st, (LeafStep, NodeStep)) and st.slot == slot
+    )
+    dep = {slot}
+    for st in plan.steps[first + 1 :]:
+        if isinstance(st, NodeStep) and any(c in dep for c in st.children):
+            dep.add(st.slot)
+        elif isinstance(st, SwapStep) and (st.slots[0] in dep or st.slots[1] in dep):
+            dep.update(st.slots)
+    return first, dep
+
+
+def point_design(tape: Tape, key: int) -> np.ndarray:
+    """``J`` with ``J[b] = d out[b] / d array`` (the array ``key``, used once), ``(B, size)``.
+
+    Works with either layout: the adjoint is carried *per point* only through the steps
+    whose value depends on the array (a path to the outputs), gathering the tables.
+    """
+    plan, lay = tape.plan, tape.layout
+    B = lay.n_points
+
+    def val(a: np.ndarray) -> np.ndarray:
+        return tape.params.get(id(a), a)
+
+    def gat(x: np.ndarray, slot: int) -> np.ndarray:
+        return _gather(x, lay.inverse[slot])
+
+    for term, x in zip(plan.outputs, tape.out_inputs, strict=True):
+        if term.matrix is not None and id(term.matrix) == key:
+            J = np.zeros((B, *term.matrix.shape))
+            J[:, tape.output] = x
+            return J.reshape(B, -1)
+    owner = next(
+        i
+        for i, st in enumerate(plan.steps)
+        if (isinstance(st, LeafStep) and st.weight is not None and id(st.weight) == key)
+        or (isinstance(st, NodeStep) and any(id(w) == key for w in st.weights))
+    )
+    step = plan.steps[owner]
+    assert isinstance(step, (LeafStep, NodeStep))
+    _, dep = _downstream(plan, step.slot)
+    check_allocation((B, 2 * max(plan.slot_sizes.values()) + 1), 8, max_bytes=None, what="adjoints")
+    adj: dict[int, np.ndarray] = {}
+
+    def add(slot: int, d: np.ndarray) -> None:
+        adj[slot] = d if slot not in adj else adj[slot] + d
+
+    for term, x in zip(plan.outputs, tape.out_inputs, strict=True):
+        if term.slot in dep:
+            if term.matrix is None:
+                d = np.zeros_like(x)
+                d[:, tape.output] = 1.0
+            else:
+                d = np.broadcast_to(val(term.matrix)[tape.output], x.shape).copy()
+            add(term.slot, d)
+    for i in range(len(plan.steps) - 1, owner, -1):
+        st, rec = plan.steps[i], tape.records[i]
+        if isinstance(st, SwapStep):
+            s, t = st.slots
+            if s not in dep:
+                continue
+            n = st.n_channels
+            da = adj.get(s, np.zeros((B, plan.slot_sizes[s]))).copy()
+            db = adj.get(t, np.zeros((B, plan.slot_sizes[t]))).copy()
+            da[:, :n], db[:, :n] = db[:, :n].copy(), da[:, :n].copy()
+            adj[s], adj[t] = da, db
+            continue
+        if not isinstance(st, NodeStep) or st.slot not in dep or st.slot not in adj:
+            continue
+        d = adj.pop(st.slot)
+        ws = [val(w) for w in st.weights]
+        if st.kind == "eq3":
+            _, ops, accs = rec
+            dks = _fold_back(
+                plan.g, [gat(o, st.slot) for o in ops], [gat(a, st.slot) for a in accs], d
+            )
+            dks = [dk @ w for dk, w in zip(dks, ws, strict=True)]
+        elif st.kind == "colt":
+            kids, accs = rec
+            dks = _fold_back(
+                plan.g, [gat(k, st.slot) for k in kids], [gat(a, st.slot) for a in accs], d @ ws[0]
+            )
+        else:
+            kids, outs = rec
+            kp = [gat(k, st.slot) for k in kids]
+            op = [gat(o, st.slot) for o in outs]
+            dout = d @ ws[0].reshape(ws[0].shape[0], -1)
+            dks = [None] * len(kids)
+            for j in range(len(kids) - 1, 0, -1):
+                d3 = dout.reshape(B, -1, kp[j].shape[1])
+                dks[j] = np.einsum("bpq,bp->bq", d3, op[j - 1])
+                dout = np.einsum("bpq,bq->bp", d3, kp[j])
+            dks[0] = dout
+        for c, dk in zip(st.children, dks, strict=True):
+            if c in dep:
+                add(c, dk)
+    d = adj.get(step.slot, np.zeros((B, plan.slot_sizes[step.slot])))
+    rec = tape.records[owner]
+    if isinstance(step, LeafStep):
+        left, right = d, gat(rec, step.slot)
+    elif step.kind == "eq3":
+        tables, ops, accs = rec
+        j = next(j for j, w in enumerate(step.weights) if id(w) == key)
+        dops = _fold_back(
+            plan.g, [gat(o, step.slot) for o in ops], [gat(a, step.slot) for a in accs], d
+        )
+        child = step.children[j]
+        left, right = dops[j], gat(tables[j], child)
+    elif step.kind == "colt":
+        left, right = d, gat(rec[1][-1], step.slot)
+    else:
+        left, right = d, gat(rec[1][-1], step.slot)
+    check_allocation((B, left.shape[1] * right.shape[1]), 8, max_bytes=None, what="a design matrix")
+    return (left[:, :, None] * right[:, None, :]).reshape(B, -1)

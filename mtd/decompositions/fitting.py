@@ -38,7 +38,7 @@ from .._config import check_allocation
 from .._typing import Seed
 from .._validation import check_int
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
-from ._gradient import backward, design_matrix, forward, gradients, point_layout, use_counts
+from ._gradient import backward, forward, gradients, point_design, point_layout, use_counts
 from ._plan import LeafStep, NodeStep, Plan
 from .mixed import MixedDecomposition
 from .tree import TreeDecomposition
@@ -227,20 +227,18 @@ def _rel(out: np.ndarray, y: np.ndarray, ynorm: float) -> float:
 Runner = Callable[..., tuple[list[float], bool, int]]
 
 
-def _solve(uses: Any, key: int, rhs: np.ndarray, n: int) -> np.ndarray:
-    """Least squares ``min ‖J x − rhs‖`` for the design matrix of array ``key``."""
-    B = len(rhs)
-    if B * n * 8 <= _CHUNK_BYTES:
-        J = design_matrix(uses, key)
+def _solve(J: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Least squares ``min ‖J x − rhs‖`` (minimum norm), by normal equations when ``J`` is big."""
+    if J.nbytes <= _CHUNK_BYTES:
         return np.linalg.lstsq(J, rhs, rcond=None)[0]
+    n = J.shape[1]
     G = np.zeros((n, n))
     h = np.zeros(n)
     step = max(1, _CHUNK_BYTES // (8 * n))
-    for start in range(0, B, step):
-        rows = slice(start, min(B, start + step))
-        J = design_matrix(uses, key, rows)
-        G += J.T @ J
-        h += J.T @ rhs[rows]
+    for start in range(0, len(rhs), step):
+        rows = slice(start, start + step)
+        G += J[rows].T @ J[rows]
+        h += J[rows].T @ rhs[rows]
     return np.linalg.lstsq(G, h, rcond=None)[0]
 
 
@@ -257,21 +255,18 @@ def _als(
 ) -> tuple[list[float], bool, int]:
     keys = list(params)
     ynorm = float(np.linalg.norm(y)) or 1.0
-    ones = np.ones(len(y))
-    layout = point_layout(plan, idx, dedup=False)
+    layout = point_layout(plan, idx, dedup=True)
     tape = forward(plan, layout, params, output=output)
     assert tape.out is not None
     history = [_rel(tape.out, y, ynorm)]
     for it in range(1, max_iter + 1):
         order = keys if rng is None else [keys[i] for i in rng.permutation(len(keys))]
         for key in order:
-            uses = backward(tape, ones)
             x = params[key]
-            J_x = _apply(uses, key, x)
+            J = point_design(tape, key)
             assert tape.out is not None
-            offset = tape.out - J_x
-            sol = _solve(uses, key, y - offset, x.size)
-            params[key] = sol.reshape(x.shape)
+            offset = tape.out - J @ x.ravel()
+            params[key] = _solve(J, y - offset).reshape(x.shape)
             tape = forward(plan, layout, params, output=output)
         assert tape.out is not None
         history.append(_rel(tape.out, y, ynorm))
@@ -279,13 +274,6 @@ def _als(
         if cur <= tol or prev - cur <= tol * prev:
             return history, True, it
     return history, False, max_iter
-
-
-def _apply(uses: Any, key: int, x: np.ndarray) -> np.ndarray:
-    """``J x`` per point without forming ``J``: ``left[b] · X · right[b]``."""
-    (u,) = [u for u in uses if u.key == key]
-    X = x.reshape(u.left.shape[1], -1)
-    return np.einsum("bp,pq,bq->b", u.left, X, u.right)
 
 
 def _lbfgs(
