@@ -172,9 +172,11 @@ __all__ = [
     "separation",
     "strategies",
     "experiments",
+    "training",
+    "datasets",
 ]
 
-_LAZY_SUBMODULES = {"strategies", "plot", "io", "display", "experiments"}
+_LAZY_SUBMODULES = {"strategies", "plot", "io", "display", "experiments", "training", "datasets"}
 _LAZY_FUNCTIONS = {"save": "io", "load": "io"}
 
 
