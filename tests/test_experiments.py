@@ -63,3 +63,37 @@ def test_cli_bad_sizes_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["experiment", "approximation", "--sizes", "2,x"])
     assert info.value.code == 2
+
+
+def test_cli_interconnect_json(tmp_path, capsys):
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    pytest.importorskip("sklearn")
+    code = main(
+        [
+            "experiment",
+            "interconnect",
+            "--dataset",
+            "digits",
+            "--seeds",
+            "2",
+            "--epochs",
+            "1",
+            "--hidden",
+            "2",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    models = data["models"]
+    assert set(models) == {"baseline alone", "swapped alone", "k=0", "k=2", "k=4"}
+    pairs = {models[k]["n_parameters"] for k in ("k=0", "k=2", "k=4")}
+    assert len(pairs) == 1
+    assert models["baseline alone"]["n_parameters"] * 2 == pairs.pop()
+    for m in models.values():
+        assert len(m["test"]) == 2
+        assert m["test_mean"] == pytest.approx(np.mean(m["test"]))
+    assert data["settings"]["mix_layers"] == {"k=0": [], "k=2": [4], "k=4": [4, 2]}

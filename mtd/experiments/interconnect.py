@@ -25,7 +25,7 @@ import numpy as np
 from .._validation import check_int
 from ..errors import InvalidArgumentError
 
-__all__ = ["InterconnectResult", "interconnect_experiment"]
+__all__ = ["InterconnectResult", "interconnect_experiment", "plot_interconnect"]
 
 
 @dataclass
@@ -181,3 +181,40 @@ def interconnect_experiment(
     assert len(pair_params) == 1, "interconnections must add no parameters"
     res.seconds = time.perf_counter() - start
     return res
+
+
+def plot_interconnect(result: InterconnectResult, path: Any) -> None:
+    """Write the plot (accuracy against k, mean ± std; the networks alone as lines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ks = [n for n in result.models if n.startswith("k=")]
+    xs = [int(n[2:]) for n in ks]
+    for part, color in (("train", "C0"), ("test", "C1")):
+        ax.errorbar(
+            xs,
+            [result.models[n][f"{part}_mean"] for n in ks],
+            yerr=[result.models[n][f"{part}_std"] for n in ks],
+            marker="o",
+            color=color,
+            capsize=3,
+            label=f"{part}, interconnected",
+        )
+        for name, style in (("baseline alone", "--"), ("swapped alone", ":")):
+            if name in result.models:
+                ax.axhline(
+                    result.models[name][f"{part}_mean"],
+                    color=color,
+                    linestyle=style,
+                    label=f"{part}, {name}",
+                )
+    ax.set_xlabel("interconnections up to k")
+    ax.set_ylabel("accuracy")
+    ax.set_xticks(xs)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
