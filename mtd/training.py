@@ -30,7 +30,7 @@ import numpy as np
 
 from ._typing import Seed
 from ._validation import check_int
-from .errors import InvalidArgumentError, InvalidArgumentTypeError, MTDError
+from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingDependencyError
 from .networks import DilatedConvNet, InterconnectedDilatedNets
 
 __all__ = [
@@ -43,8 +43,8 @@ __all__ = [
 ]
 
 
-class MissingExtraError(MTDError, ImportError):
-    """Raised when an optional package of an extra (e.g. ``learn``) is not installed."""
+MissingExtraError = MissingDependencyError
+"""The error for a missing package of the ``learn`` extra (:class:`mtd.MissingDependencyError`)."""
 
 
 def _jax() -> Any:
