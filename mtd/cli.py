@@ -221,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gp.add_argument("--json", action="store_true", help="print one JSON object")
     gp.set_defaults(handler=_cmd_gap)
+
+    from .experiments.cli import add_experiment_parser
+
+    add_experiment_parser(sub)
     return parser
 
 
@@ -465,11 +469,18 @@ def _cmd_verify(args: argparse.Namespace, state: _State) -> int:
     return _EXIT_OK if ok else _EXIT_CLAIM
 
 
+def _cmd_experiment(args: argparse.Namespace, state: _State) -> int:
+    from .experiments.cli import run_experiment
+
+    return run_experiment(args)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _State], int]] = {
     "verify": _cmd_verify,
     "tree": _cmd_tree,
     "rank": _cmd_rank,
     "gap": _cmd_gap,
+    "experiment": _cmd_experiment,
 }
 """Subcommand -> function; a parser may instead ``set_defaults(handler=...)``."""
 
