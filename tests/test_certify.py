@@ -216,8 +216,11 @@ def test_large_tree_certified_without_materializing():
     d = TreeDecomposition.random(T, M=2, r=2, seed=0)
     I = list(range(0, 12, 2))  # six split leaf pairs: r^6
     with mtd.memory_limit(2**24):
-        res = generic_rank(d, I, seed=0)
+        res = generic_rank(d, I, seed=0, method="probes")
         assert res.method == "probes" and res.certified and res.lower == 64
+        res = generic_rank(d, I, seed=0)  # auto: the structural witness, nothing probed
+        assert res.method == "structural" and res.certified and res.lower == 64
+        assert res.rounds == () and res.witness.blocks == {2: 6}
         with pytest.raises(mtd.TensorTooLargeError):
             generic_rank(d, I, method="materialize")
 
