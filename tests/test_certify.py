@@ -280,3 +280,33 @@ def test_errors():
     relu = TreeDecomposition.random(ModeTree.baseline(2), M=2, r=2, g="relu", seed=0)
     with pytest.raises(ValueError, match="g = 'product' only"):
         generic_rank(relu, [0])
+
+
+# ------------------------------------------------------------- mixed: tight bounds, Monte Carlo
+def test_mixed_paper_example_n8_certified():
+    # baseline against dilations 2,1,4, mixture nodes {0..3}, {4..7}, M = 3, r = 2
+    T, Tb = ModeTree.from_dilations([1, 2, 4]), ModeTree.from_dilations([2, 1, 4])
+    mix = [frozenset(range(4)), frozenset(range(4, 8))]
+    m = mtd.MixedDecomposition.random(T, Tb, mix, M=3, r=2, seed=0)
+    res = generic_rank(m, [0, 2, 4, 5], seed=0)
+    assert (res.lower, res.upper, res.certified) == (16, 16, True)
+    assert res.probable is None and res.failure_probability is None
+
+
+def test_monte_carlo_value_is_labelled_and_never_certified():
+    # the sum of two trees (no mixture node), M = 2, I = {0, 2}: every bound says 4, but
+    # the two terms' row spaces, E_0 (x) v_2 and v_0 (x) E_2 (v_j a fixed vector of
+    # mode j), meet in v_0 (x) v_2: the rank is 3, which the bounds do not see
+    T = ModeTree.from_nested(((3, 0), 1, 2))
+    Tb = ModeTree.from_nested((3, (1, 2), 0))
+    m = mtd.MixedDecomposition.random(T, Tb, [], M=2, r=4, seed=0)
+    res = generic_rank(m, [0, 2], seed=0)
+    assert not res.certified and res.rank is None
+    assert res.probable == res.lower < res.upper
+    assert 0 < res.failure_probability < 2.0**-40
+    assert "Monte Carlo" in repr(res) and "not certified" in repr(res)
+    assert res.to_dict()["failure_probability"] == res.failure_probability
+    # the value is a proven lower bound all the same: the exact rank of a wide instance
+    wide = mtd.MixedDecomposition.random(T, Tb, [], M=2, r=4, kind="integer", max_weight=1000)
+    A = wide.to_tensor(0, arithmetic="exact")
+    assert mtd.matricization_rank(A, [0, 2], method="exact") >= res.lower
