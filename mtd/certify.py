@@ -32,9 +32,17 @@ of degree at most ``R·δ`` in the weights and the probe entries (``δ``, the de
 entry, is :func:`mtd._probes.entry_degree`: two per leaf, for its probe and its
 discretizers, plus one per use of a weight matrix).  Unless ``p`` divides all its
 coefficients, the Schwartz–Zippel lemma over GF(p) says the witness falls short of ``R``
-with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**31 - 1) < 5·10⁻⁴`` for
-``N = 64``, ``r = 2``.  A run that does not certify can be repeated with another ``seed``
-or ``prime``.
+with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**25 - 39) < 0.032`` for
+``N = 64``, ``r = 2`` with the default prime (:data:`WITNESS_PRIME_BITS`; chosen so that
+the probe matrix is eliminated at float64 BLAS speed).  Where ``lower < upper`` after
+the first witness, independent witnesses modulo further primes are drawn (each can
+raise ``lower``, since each is a proven lower bound) until the Monte Carlo failure
+probability is below :data:`MONTE_CARLO_TARGET`; the result then carries that value as
+``probable``, labelled, never as certified.
+
+For tree decompositions a **structural** witness comes first (:mod:`mtd.witness`):
+0/1 weights whose matricization is a Kronecker product of identity blocks, its rank a
+product computed exactly without forming anything, at any size.
 """
 
 from __future__ import annotations
@@ -287,16 +295,22 @@ def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------- the API
-_LIMB_FREE_FLOOR = 2**28
+WITNESS_PRIME_BITS = 25
+"""Random witnesses are drawn modulo the largest prime below ``2**25`` by default: the
+probe matrix (up to 8192 probes) is then eliminated in float64 with one exact BLAS call
+per product (:mod:`mtd._elimination`), and the probe evaluation needs no limbs for
+inner dimensions up to ``2**13``.  A smaller prime makes a short witness likelier
+(Schwartz–Zippel, module docstring); where the bounds stay apart, further primes are
+tried (:data:`MONTE_CARLO_TARGET`)."""
 
 
 def default_prime(plan: Plan) -> int:
     """The prime :func:`generic_rank` uses by default for ``plan``.
 
-    ``2**31 - 1`` when every matrix product of the evaluation has an inner dimension
-    ``w <= 2`` (then ``w (p - 1)² < 2**63``); otherwise the largest prime with
-    ``w (p - 1)² < 2**63``, so that no product needs splitting into limbs, unless
-    that prime would be below ``2**28`` (then ``2**31 - 1`` with limbs).
+    The largest prime below ``2**WITNESS_PRIME_BITS``, unless a matrix product of the
+    evaluation has an inner dimension ``w`` with ``w (p - 1)² >= 2**63``: then the
+    largest prime with ``w (p - 1)² < 2**63`` (no limbs), or ``2**31 - 1`` (with
+    limbs) if that would be below ``2**20``.
     """
     w = 1
     for step in plan.steps:
@@ -305,12 +319,10 @@ def default_prime(plan: Plan) -> int:
             w = max(w, math.prod(sizes) if step.kind == "ht" else max(sizes))
     for term in plan.outputs:
         w = max(w, plan.slot_sizes[term.slot])
-    top = math.isqrt((2**63 - 1) // w) + 1
-    if top >= DEFAULT_PRIME:
+    top = min(math.isqrt((2**63 - 1) // w) + 1, 2**WITNESS_PRIME_BITS)
+    if top < 2**20:
         return DEFAULT_PRIME
-    if top < _LIMB_FREE_FLOOR:
-        return DEFAULT_PRIME
-    return first_prime_below(top + 1)
+    return first_prime_below(top)
 
 
 def generic_rank(

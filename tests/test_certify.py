@@ -241,9 +241,14 @@ def test_progress_messages():
 
 
 def test_default_prime_avoids_limbs():
-    assert default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan) == P
-    p = default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan)
-    assert 2**28 < p < P and 4 * (p - 1) ** 2 < 2**63
+    # below 2**25: float64 elimination in one product per block up to 8192 probes
+    p = default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan)
+    assert p == 2**25 - 39 and mtd.ranks._modular.is_prime(p)
+    assert default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan) == p
+    # a wide hierarchical node (a transfer tensor over 16**4 children's channels) needs
+    # w (p-1)^2 < 2**63
+    big = default_prime(tree_dec(ModeTree.star(4), 2, 16, form="ht").plan)
+    assert 2**20 < big < p and 16**4 * (big - 1) ** 2 < 2**63
     res = generic_rank(tree_dec(ModeTree.baseline(3), 4, 4), [0, 2, 4, 6], seed=0, prime=101)
     assert res.prime == 101 and res.lower <= res.upper == 256
 
