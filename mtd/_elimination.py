@@ -94,7 +94,7 @@ class _Field:
         scale, inv_scale = 2.0**s, 2.0**-s
         R = Y.copy()
         bound = float(h)
-        out = None
+        out: np.ndarray | None = None
         weight = 1  # 2**(s i) mod p
         while True:
             last = bound < scale / 2
