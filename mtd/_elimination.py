@@ -86,11 +86,11 @@ class _Field:
         s = int(np.log2(_EXACT / (b * h))) - 1
         if s < 8:  # too long an inner dimension: cut it
             step = max(1, int(_EXACT // (h * 2.0**9)) // 2)
-            out = self.matmul(X[:, :step], Y[:step])
+            acc = self.matmul(X[:, :step], Y[:step])
             for k in range(step, b, step):
-                out += self.matmul(X[:, k : k + step], Y[k : k + step])
-                self.reduce(out)
-            return out
+                acc += self.matmul(X[:, k : k + step], Y[k : k + step])
+                self.reduce(acc)
+            return acc
         scale, inv_scale = 2.0**s, 2.0**-s
         R = Y.copy()
         bound = float(h)
