@@ -76,7 +76,7 @@ from .decompositions._plan import NodeStep, Plan, check_output
 from .errors import InvalidArgumentError, TensorTooLargeError
 from .mincut import get_any_plan, plan_mincut_bound
 from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
-from .witness import structural_witness
+from .witness import _witness
 
 __all__ = ["GenericRank", "generic_rank", "GENERIC_RANK_METHODS"]
 
@@ -459,7 +459,7 @@ def generic_rank(
     if method in ("auto", "structural"):
         why = _witness_scope(plan)
         if why is None:
-            structural = structural_witness(plan, sorted(rows), output=y)
+            structural = _witness(plan, rows, y)
             say(f"structural witness: rank {_short(structural.rank)}")  # type: ignore[union-attr]
         elif method == "structural":
             raise InvalidArgumentError(

@@ -198,7 +198,14 @@ def _solve_node(d: int, kids: list[_Solved]) -> _Solved:
 
 
 def _applicable(plan: Plan) -> str | None:
-    """Why the structural witness does not apply to ``plan`` (None if it does)."""
+    """Why the structural witness does not apply to ``plan`` (None if it does; cached)."""
+    key = "structural witness scope"
+    if key not in plan.cache:
+        plan.cache[key] = _scope(plan)
+    return plan.cache[key]
+
+
+def _scope(plan: Plan) -> str | None:
     if plan.g != "product":
         return f"g = {plan.g!r} is not the product"
     if len(plan.outputs) != 1 or plan.outputs[0].matrix is not None:
@@ -283,6 +290,11 @@ def structural_witness(
     plan = get_any_plan(decomposition)
     rows = frozenset(check_index_set(I, plan.n_modes, proper=True))
     (y,) = check_output(output, plan.n_outputs)
+    return _witness(plan, rows, y)
+
+
+def _witness(plan: Plan, rows: frozenset[int], y: int) -> StructuralWitness | None:
+    """:func:`structural_witness` on validated arguments."""
     if _applicable(plan) is not None:
         return None
     root = plan.outputs[0].slot
