@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import certify, decompositions, mincut, networks, separation
+from . import certify, decompositions, mincut, networks, separation, witness
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -174,6 +174,7 @@ __all__ = [
     "experiments",
     "training",
     "datasets",
+    "witness",
 ]
 
 _LAZY_SUBMODULES = {"strategies", "plot", "io", "display", "experiments", "training", "datasets"}

@@ -91,17 +91,22 @@ def test_witness_never_exceeds_a_wide_random_instance(d, data):
     # witness can never have a higher rank than it
     I = sorted(data.draw(index_sets(d.n_modes)))
     w = structural_witness(d, I)
-    wide = TreeDecomposition.random(
-        d.tree,
-        M=d.M,
-        r=dict(d.sizes),
-        r_input=int(d.discretizers.shape[1]),
-        kind="integer",
-        max_weight=1000,
-        seed=1,
-    )
-    A = wide.to_tensor(0, arithmetic="exact")
-    assert w.rank <= mtd.matricization_rank(A, I, method="exact")
+    best = 0
+    for seed in (1, 2):  # two draws guard against an unlucky one
+        wide = TreeDecomposition.random(
+            d.tree,
+            M=d.M,
+            r=dict(d.sizes),
+            r_input=int(d.discretizers.shape[1]),
+            kind="integer",
+            max_weight=1000,
+            seed=seed,
+        )
+        A = wide.to_tensor(0, arithmetic="exact")
+        best = max(best, mtd.matricization_rank(A, I, method="exact"))
+        if best >= w.rank:
+            break
+    assert w.rank <= best
 
 
 def test_weights_are_zero_one_and_keep_the_architecture():
