@@ -34,7 +34,7 @@ discretizers, plus one per use of a weight matrix).  Unless ``p`` divides all it
 coefficients, the Schwartz–Zippel lemma over GF(p) says the witness falls short of ``R``
 with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**25 - 39) < 0.032`` for
 ``N = 64``, ``r = 2`` with the default prime (:data:`WITNESS_PRIME_BITS`; chosen so that
-the probe matrix is eliminated at float64 BLAS speed).  Where ``lower < upper`` after
+the probe matrix is eliminated on float64 residues).  Where ``lower < upper`` after
 the first witness, independent witnesses modulo further primes are drawn (each can
 raise ``lower``, since each is a proven lower bound) until the Monte Carlo failure
 probability is below :data:`MONTE_CARLO_TARGET`; the result then carries that value as
@@ -297,11 +297,12 @@ def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
 # --------------------------------------------------------------------------- the API
 WITNESS_PRIME_BITS = 25
 """Random witnesses are drawn modulo the largest prime below ``2**25`` by default: the
-probe matrix (up to 8192 probes) is then eliminated in float64 with one exact BLAS call
-per product (:mod:`mtd._elimination`), and the probe evaluation needs no limbs for
-inner dimensions up to ``2**13``.  A smaller prime makes a short witness likelier
-(Schwartz–Zippel, module docstring); where the bounds stay apart, further primes are
-tried (:data:`MONTE_CARLO_TARGET`)."""
+probe matrix is then eliminated on float64 residues (:mod:`mtd._elimination`) with two
+exact BLAS products per block (limbs of at most 17 bits) up to 8192 probes, instead of
+the ``int64`` path that primes above ``2**26`` need, and the probe evaluation needs no
+limbs for inner dimensions up to ``2**13``.  A smaller prime makes a short witness
+likelier (Schwartz–Zippel, module docstring); where the bounds stay apart, further
+primes are tried (:data:`MONTE_CARLO_TARGET`)."""
 
 
 def default_prime(plan: Plan) -> int:

@@ -241,7 +241,7 @@ def test_progress_messages():
 
 
 def test_default_prime_avoids_limbs():
-    # below 2**25: float64 elimination in one product per block up to 8192 probes
+    # below 2**25: float64 elimination (two products per block up to 8192 probes)
     p = default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan)
     assert p == 2**25 - 39 and mtd.ranks._modular.is_prime(p)
     assert default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan) == p
