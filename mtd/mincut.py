@@ -351,6 +351,10 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
         if isinstance(step, SwapStep):
             keep.update(step.slots)
     eff = _leaf_spaces(plan)
+    # the spaces as tensor products of atoms matter only where values are pooled or
+    # summed (eq. 4); a single tree skips them (sets over 2^16 modes are not free)
+    track = len(plan.outputs) > 1 or any(isinstance(s, SwapStep) for s in plan.steps)
+    no_atoms: tuple[frozenset[Any], frozenset[Any]] = (frozenset(), frozenset())
     full: dict[int, Kid] = {}  # slot -> its bounds and size, as its parent sees it
     prods: dict[int, tuple[int, int]] = {}  # dimensions of the spaces holding its I / Iᶜ parts
     atoms: dict[int, tuple[frozenset[Any], frozenset[Any]]] = {}  # ... as tensor products
@@ -363,9 +367,10 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
             mine = step.mode in rows
             full[step.slot] = (1, rank, step.size) if mine else (rank, 1, step.size)
             prods[step.slot] = (dim, 1) if mine else (1, dim)
-            leaf_atom = frozenset([("leaf", step.mode)])
-            atom_dim[("leaf", step.mode)] = dim
-            atoms[step.slot] = (leaf_atom, frozenset()) if mine else (frozenset(), leaf_atom)
+            if track:
+                leaf_atom = frozenset([("leaf", step.mode)])
+                atom_dim[("leaf", step.mode)] = dim
+                atoms[step.slot] = (leaf_atom, frozenset()) if mine else (frozenset(), leaf_atom)
             if step.slot in keep:
                 kind = "leaf I" if mine else "leaf Ic"
                 leaf = _Source(kind, [], rank, step.size, (0, 0))  # inner: the leaf's rank
@@ -377,10 +382,11 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
                 a, b = prods[c]
                 pi *= a
                 pc *= b
-            atoms[step.slot] = (
-                frozenset().union(*(atoms[c][0] for c in step.children)),
-                frozenset().union(*(atoms[c][1] for c in step.children)),
-            )
+            if track:
+                atoms[step.slot] = (
+                    frozenset().union(*(atoms[c][0] for c in step.children)),
+                    frozenset().union(*(atoms[c][1] for c in step.children)),
+                )
             inner = kids[0][2]
             b0, b1 = _capped(_vertex_bounds(step.kind, kids, step.size, inner), step.size, (pi, pc))
             full[step.slot] = (b0, b1, step.size)
@@ -405,10 +411,11 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
             b0, b1 = src.bounds(1)  # channel y alone
         else:
             b0, b1 = full[term.slot][:2]
-        terms.append((min(b0, b1, *prods[term.slot]), atoms[term.slot]))
+        terms.append((min(b0, b1, *prods[term.slot]), atoms.get(term.slot, no_atoms)))
     total = sum(rank for rank, _ in terms)
-    for side in (0, 1):  # the parts of all terms on one side share their spaces
-        total = min(total, _shared_dimension(terms, side, atom_dim))
+    if track:
+        for side in (0, 1):  # the parts of all terms on one side share their spaces
+            total = min(total, _shared_dimension(terms, side, atom_dim))
     trivial = min(math.prod(eff[m] for m in rows), math.prod(eff[m] for m in eff if m not in rows))
     return min(total, trivial)
 
