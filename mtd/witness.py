@@ -208,6 +208,10 @@ def _applicable(plan: Plan) -> str | None:
 def _scope(plan: Plan) -> str | None:
     if plan.g != "product":
         return f"g = {plan.g!r} is not the product"
+    if not plan.is_tree:
+        return "a plan that is not a tree (a value read by several nodes)"
+    if plan.fixed:
+        return "arrays of fixed structure (not free weights)"
     if len(plan.outputs) != 1 or plan.outputs[0].matrix is not None:
         return "the output is not one node's channel (a dense layer or a sum of outputs)"
     seen: set[int] = set()
@@ -225,6 +229,9 @@ def _scope(plan: Plan) -> str | None:
             return "an eq. 4 interconnection (mixed decomposition)"
     if len(seen) != n_weights:
         return "weights tied across nodes"
+    readers = [c for step in plan.steps if isinstance(step, NodeStep) for c in step.children]
+    if len(readers) != len(set(readers)):
+        return "a value read by several nodes"
     if not root_is_node:
         return "the output is a leaf"
     return None
