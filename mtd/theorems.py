@@ -1306,7 +1306,7 @@ def check_separating_example_large(
 
 
 @_timed
-def check_mixed_vs_sum_r4(*, r: int = 4, max_probes: int = 1024, seed: Seed = 0) -> CheckReport:
+def check_mixed_vs_sum_r4(*, r: int = 4, max_probes: int = 512, seed: Seed = 0) -> CheckReport:
     """The mixed decomposition against T + T̄ at ``r = 4`` (N = 16, k = 2, the paper's I).
 
     Expected (theory): T and T̄ have generic rank ``r^6`` (Theorem 7's bounds meet), so
