@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import certify, decompositions, mincut, networks, separation
+from . import certify, decompositions, families, mincut, networks, separation, sweeps, symmetry
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -65,6 +65,7 @@ from .networks import (
     image_tree,
     pooling_tree,
 )
+from .profiles import RankProfile, rank_profile
 from .ranks import (
     DEFAULT_PRIME,
     NumericRank,
@@ -108,6 +109,9 @@ __all__ = [
     # certified generic ranks
     "generic_rank",
     "GenericRank",
+    # rank profiles and design
+    "rank_profile",
+    "RankProfile",
     # decompositions
     "TreeDecomposition",
     "MixedDecomposition",
@@ -161,11 +165,14 @@ __all__ = [
     "decompositions",
     "display",
     "io",
+    "families",
     "mincut",
     "plot",
     "networks",
     "separation",
     "strategies",
+    "sweeps",
+    "symmetry",
 ]
 
 _LAZY_SUBMODULES = {"strategies", "plot", "io", "display"}
