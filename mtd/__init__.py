@@ -14,7 +14,17 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import certify, decompositions, families, mincut, networks, separation, sweeps, symmetry
+from . import (
+    certify,
+    decompositions,
+    design,
+    families,
+    mincut,
+    networks,
+    separation,
+    sweeps,
+    symmetry,
+)
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -165,6 +175,7 @@ __all__ = [
     "decompositions",
     "display",
     "io",
+    "design",
     "families",
     "mincut",
     "plot",

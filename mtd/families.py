@@ -13,7 +13,7 @@ Named families (:data:`FAMILIES`):
     Every partition with ``min(|I|, |Iᶜ|) <= max_size`` (default ``N // 2``: all
     ``2^(N-1) - 1`` of them), by its canonical side.
 ``"contiguous"``
-    Every interval ``{a, …, b-1}`` (the partitions a baseline network treats best).
+    Every interval ``{a, …, b-1}`` (the partitions a baseline network gives low rank).
 ``"interleaved"``
     For every stride ``s = 1, 2, 4, … < N``: the modes ``j`` with ``⌊j / s⌋`` even
     (``s = 1``: the even modes, the ICLR'17 odd/even partition).
