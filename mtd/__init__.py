@@ -176,6 +176,7 @@ __all__ = [
     "display",
     "io",
     "design",
+    "entanglement",
     "families",
     "mincut",
     "plot",
