@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--k", type=int, required=True, help="the swap block size k")
     gp.add_argument("--rank", type=int, required=True, help="r, the mixed network's channels")
     gp.add_argument("--json", action="store_true", help="print one JSON object")
+    from ._design_cli import add_design_commands
+
+    add_design_commands(sub)  # mtd profile, mtd design
     return parser
 
 
@@ -289,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_rank(args)
         if args.command == "gap":
             return _cmd_gap(args)
+        if args.command in ("profile", "design"):
+            return int(args.run(args))
         return _cmd_verify(args)
     except MTDError as exc:
         print(f"mtd {args.command}: error: {exc}", file=sys.stderr)

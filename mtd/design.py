@@ -321,7 +321,7 @@ def search_dilations(
         seed=seed,
         client=client,
         n_jobs=n_jobs,
-        extra={"search": how},
+        extra={"method": how},
     )
 
 

@@ -46,7 +46,7 @@ def test_hill_climb_beyond_exhaustive():
     res = design.search_dilations(
         4, r=2, M=2, index_sets="interleaved", objective="min", exhaustive_up_to=3, seed=1, top=1
     )
-    assert res.extra["search"] == "hill climb" and res.n_screened < math.factorial(4)
+    assert res.extra["method"] == "hill climb" and res.n_screened < math.factorial(4)
     assert sorted(res.best.description["dilations"]) == [1, 2, 4, 8]
 
 
