@@ -45,6 +45,7 @@ __all__ = [
     "entanglement_profile",
     "data_driven_dilations",
     "planted_pairs_data",
+    "digits_sequences",
 ]
 
 
@@ -185,6 +186,34 @@ def planted_pairs_data(
             flip = rng.random(m) >= agree
             X[:, n + shift] = np.where(flip, -X[:, n], X[:, n])
     return X
+
+
+def digits_sequences(*, side: int = 4, m: int = 300, seed: Seed = None) -> tuple[Any, Any]:
+    """scikit-learn's 8×8 digits, average-pooled to ``side × side``, read row by row.
+
+    Returns ``(X, y)``: ``X`` of shape ``(m, side²)`` with pixels scaled to ``[-1, 1]``
+    (a random subset of ``m`` images) and the digit labels.
+
+    Raises
+    ------
+    MTDError
+        If scikit-learn is not installed (``pip install scikit-learn``).
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        from .errors import MTDError
+
+        raise MTDError("digits_sequences needs scikit-learn: pip install scikit-learn") from None
+    side = check_int(side, "side", minimum=1)
+    if 8 % side:
+        raise InvalidArgumentError(f"side must divide 8; got {side}")
+    data = load_digits()
+    imgs = data.images.reshape(-1, side, 8 // side, side, 8 // side).mean(axis=(2, 4))
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(imgs), size=min(check_int(m, "m", minimum=1), len(imgs)), replace=False)
+    X = imgs[pick].reshape(len(pick), side * side) / 8.0 - 1.0
+    return X, data.target[pick]
 
 
 def data_driven_dilations(

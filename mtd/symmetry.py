@@ -111,7 +111,8 @@ def _tree_codes(plan: Plan, masks: np.ndarray) -> np.ndarray:
         else:
             assert isinstance(step, NodeStep)
             lab = labels.setdefault(("node", step.kind, step.size), len(labels))
-            kids = np.sort(np.column_stack([codes[c] for c in step.children]), axis=1)
+            # each child is read once: free its codes (N = 24 has 2^24 sets per node)
+            kids = np.sort(np.column_stack([codes.pop(c) for c in step.children]), axis=1)
         # group equal rows with 1-D sorts (a fold of local ids), then name each group
         # by its row in one table shared by every node
         local = kids[:, 0]

@@ -188,3 +188,16 @@ def test_dask_local_cluster():
         remote = mtd.rank_profile(model, "all", seed=0, client=client)
     assert remote.to_records() == local.to_records()
     assert local.n_computed > 16  # more than the in-process sample: the cluster ran some
+
+
+@given(tree=mode_trees(min_modes=3, max_modes=6))
+def test_symmetry_sharing_on_random_trees(tree):
+    # k-ary and irregular trees: every set (not only class representatives) against the
+    # exact rank of an independent wide-integer instance
+    model = mtd.TreeDecomposition.random(tree, M=2, r=2, seed=0)
+    prof = mtd.rank_profile(model, "all", seed=0, n_jobs=1)
+
+    def make(s):
+        return mtd.TreeDecomposition.random(tree, M=2, r=2, kind="integer", max_weight=1000, seed=s)
+
+    _check_against_instances(model, make, prof.index_sets, prof)
