@@ -13,9 +13,10 @@ the blocks of four modes).  Measured:
     ``generic_rank`` jobs per second per worker, without the symmetry reduction
     (``symmetry=False``), on a fixed random sample of partitions, with ``n_jobs = 1`` and 2;
 ``projection``
-    every partition of N = 24 modes for two trees (2 × (2^23 - 1), about 16.8 million sets):
-    the symmetry classes computed from bit masks (never listing tuples), and the projected
-    cost with and without the reduction from the measured throughput.
+    every partition of N = 24 modes for two trees (the balanced binary and ternary trees;
+    2 × (2^23 - 1), about 16.8 million sets): the symmetry classes computed from bit masks
+    (never listing tuples), the seconds per ``generic_rank`` job measured at N = 24 on a
+    random sample, and the projected cost with and without the reduction.
 """
 
 from __future__ import annotations
@@ -90,24 +91,37 @@ def throughput(n_sample: int) -> dict:
     return out
 
 
-def projection(per_job_s: float, workers: int) -> dict:
+def projection(workers: int, n_sample: int) -> dict:
     N = 24
     masks = np.arange(1, 2 ** (N - 1), dtype=np.int64)  # each partition once (mode 23 outside)
-    out = {"sets_per_tree": int(masks.size), "trees": {}}
-    for name, tree in (("balanced", mtd.ModeTree.balanced(N)), ("linear", mtd.ModeTree.linear(N))):
+    out: dict = {"sets_per_tree": int(masks.size), "trees": {}}
+    sample = index_set_family("random", N, n_random=n_sample, seed=2)
+    for name, tree in (
+        ("balanced binary", mtd.ModeTree.balanced(N)),
+        ("balanced ternary", mtd.ModeTree.balanced(N, 3)),
+    ):
         model = mtd.TreeDecomposition.random(tree, M=2, r=2, seed=0)
         t0 = time.perf_counter()
         keys = symmetry_classes(model.plan, masks)
-        dt = time.perf_counter() - t0
+        class_s = time.perf_counter() - t0
         classes = int(np.unique(keys).size)
-        out["trees"][name] = {"classes": classes, "class_seconds": dt}
         del keys
-    total_sets = 2 * int(masks.size)
-    total_classes = sum(v["classes"] for v in out["trees"].values())
-    out["projected_without_symmetry_h"] = total_sets * per_job_s / workers / 3600
-    out["projected_with_symmetry_s"] = total_classes * per_job_s / workers
-    out["per_job_s_assumed"] = per_job_s
+        t0 = time.perf_counter()
+        prof = mtd.rank_profile(model, sample, seed=0, symmetry=False, n_jobs=1)
+        per = (time.perf_counter() - t0) / prof.n_computed
+        out["trees"][name] = {
+            "classes": classes,
+            "class_seconds": class_s,
+            "per_job_s": per,
+            "sample_jobs": prof.n_computed,
+            "sample_certified": sum(prof.certified),
+            "projected_without_symmetry_h": masks.size * per / workers / 3600,
+            "projected_with_symmetry_s": classes * per / workers,
+        }
     out["workers"] = workers
+    out["projected_without_symmetry_h"] = sum(
+        v["projected_without_symmetry_h"] for v in out["trees"].values()
+    )
     return out
 
 
@@ -115,6 +129,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out")
+    ap.add_argument("--only", nargs="+", choices=("exhaustive", "throughput", "projection"))
     args = ap.parse_args()
     res: dict = {
         "machine": platform.platform(),
@@ -123,17 +138,25 @@ def main() -> None:
         "numpy": np.__version__,
         "command": " ".join(sys.argv),
     }
-    res["exhaustive_N16"] = exhaustive(1 if args.quick else 3)
-    print(json.dumps(res["exhaustive_N16"], indent=1), flush=True)
-    res["throughput_N16"] = throughput(64 if args.quick else 400)
-    print(json.dumps(res["throughput_N16"], indent=1), flush=True)
-    per = 1 / res["throughput_N16"]["baseline"]["n_jobs=1"]["jobs_per_s"]
-    if not args.quick:
-        res["projection_N24"] = projection(per, os.cpu_count() or 1)
+    parts = args.only or ["exhaustive", "throughput", "projection"]
+
+    def save() -> None:
+        if args.out:
+            with open(args.out, "w") as fh:
+                json.dump(res, fh, indent=1)
+
+    if "exhaustive" in parts:
+        res["exhaustive_N16"] = exhaustive(1 if args.quick else 3)
+        print(json.dumps(res["exhaustive_N16"], indent=1), flush=True)
+        save()
+    if "throughput" in parts:
+        res["throughput_N16"] = throughput(64 if args.quick else 400)
+        print(json.dumps(res["throughput_N16"], indent=1), flush=True)
+        save()
+    if "projection" in parts:
+        res["projection_N24"] = projection(os.cpu_count() or 1, 8 if args.quick else 24)
         print(json.dumps(res["projection_N24"], indent=1), flush=True)
-    if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(res, fh, indent=1)
+        save()
 
 
 if __name__ == "__main__":

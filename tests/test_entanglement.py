@@ -59,3 +59,14 @@ def test_planted_pairs_pick_the_pairing_layer():
     assert res.best.score > 0.5
     sets = res.extra["entanglement"]["index_sets"]
     assert len(sets) == len(res.extra["entanglement"]["values"]) == len(res.index_sets)
+
+
+def test_digits_sequences_shape_and_scale():
+    pytest.importorskip("sklearn")
+    X, y = ent.digits_sequences(side=4, m=50, seed=0)
+    assert X.shape == (50, 16) and y.shape == (50,)
+    assert X.min() >= -1.0 and X.max() <= 1.0
+    # pooling 2x2 blocks of values 0..16 and scaling to [-1, 1]: a blank block maps to -1
+    assert (X == -1.0).any()
+    with pytest.raises(mtd.InvalidArgumentError, match="divide 8"):
+        ent.digits_sequences(side=3)
