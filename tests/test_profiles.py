@@ -5,7 +5,7 @@ import json
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mtd
@@ -190,6 +190,7 @@ def test_dask_local_cluster():
     assert local.n_computed > 16  # more than the in-process sample: the cluster ran some
 
 
+@settings(max_examples=30)  # each example ranks 2 x 31 exact matricizations
 @given(tree=mode_trees(min_modes=3, max_modes=6))
 def test_symmetry_sharing_on_random_trees(tree):
     # k-ary and irregular trees: every set (not only class representatives) against the
