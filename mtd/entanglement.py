@@ -196,15 +196,17 @@ def digits_sequences(*, side: int = 4, m: int = 300, seed: Seed = None) -> tuple
 
     Raises
     ------
-    MTDError
+    MissingDependencyError
         If scikit-learn is not installed (``pip install scikit-learn``).
     """
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        from .errors import MTDError
+        from .errors import MissingDependencyError
 
-        raise MTDError("digits_sequences needs scikit-learn: pip install scikit-learn") from None
+        raise MissingDependencyError(
+            "digits_sequences needs scikit-learn: pip install scikit-learn"
+        ) from None
     side = check_int(side, "side", minimum=1)
     if 8 % side:
         raise InvalidArgumentError(f"side must divide 8; got {side}")

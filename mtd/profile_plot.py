@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidArgumentError, MTDError
+from .errors import InvalidArgumentError, MissingDependencyError
 from .profiles import RankProfile
 
 __all__ = ["plot_rank_profiles"]
@@ -48,8 +48,8 @@ def plot_rank_profiles(
 
     Raises
     ------
-    MTDError
-        If matplotlib is not installed (``pip install "mtd[docs]"``).
+    MissingDependencyError
+        If matplotlib is not installed (``pip install "mtd[plot]"``).
     InvalidArgumentError
         If the profiles are over different index sets.
 
@@ -66,7 +66,7 @@ def plot_rank_profiles(
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MTDError('plotting needs matplotlib: pip install "mtd[docs]"') from None
+        raise MissingDependencyError('plotting needs matplotlib: pip install "mtd[plot]"') from None
     named = {"profile": profiles} if isinstance(profiles, RankProfile) else dict(profiles)
     if not named:
         raise InvalidArgumentError("profiles must not be empty")

@@ -33,7 +33,7 @@ import numpy as np
 from ._typing import Seed
 from .certify import generic_rank
 from .decompositions._plan import LeafStep, NodeStep, Plan, SwapStep
-from .errors import MTDError
+from .errors import MissingDependencyError
 from .families import resolve_index_sets
 from .mincut import get_any_plan
 from .symmetry import index_set_masks, symmetry_classes
@@ -106,13 +106,15 @@ class RankProfile:
 
         Raises
         ------
-        MTDError
+        MissingDependencyError
             If pandas is not installed (``pip install "mtd[sweep]"`` installs it).
         """
         try:
             import pandas as pd
         except ImportError:
-            raise MTDError('to_pandas needs pandas: pip install "mtd[sweep]"') from None
+            raise MissingDependencyError(
+                'to_pandas needs pandas: pip install "mtd[sweep]"'
+            ) from None
         big = max(self.upper, default=0) >= 2**63
         col = (lambda xs: pd.Series(list(xs), dtype=object)) if big else list
         return pd.DataFrame(

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidArgumentError, MTDError
+from .errors import InvalidArgumentError, MissingDependencyError
 
 __all__ = ["SweepCost", "read_results", "run_sweep", "sweep_workers"]
 
@@ -143,7 +143,9 @@ def _run_local(
     joblib = _joblib()
     if joblib is None or n_jobs == 1 or len(chunks) <= 1:
         if joblib is None and n_jobs not in (None, 1):
-            raise MTDError(f'n_jobs={n_jobs} needs joblib: pip install "mtd[sweep]" (or n_jobs=1)')
+            raise MissingDependencyError(
+                f'n_jobs={n_jobs} needs joblib: pip install "mtd[sweep]" (or n_jobs=1)'
+            )
         for c in chunks:
             yield fn(c, *shared)
         return
@@ -160,7 +162,9 @@ def _run_dask(
     try:
         from distributed import as_completed
     except ImportError:  # pragma: no cover - a client implies distributed
-        raise MTDError('client= needs dask.distributed: pip install "mtd[dask]"') from None
+        raise MissingDependencyError(
+            'client= needs dask.distributed: pip install "mtd[dask]"'
+        ) from None
     scattered = [client.scatter(x, broadcast=True) for x in shared]
     futures = [client.submit(fn, c, *scattered, pure=False) for c in chunks]
     for fut in as_completed(futures):
