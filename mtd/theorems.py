@@ -684,6 +684,9 @@ def check_recurrent_start_end(
         measured=", ".join(f"depth {d}: [{lo}, {up}]" for d, (lo, up) in sorted(got.items())),
         holds=holds,
         details={str(d): list(v) for d, v in got.items()},
+    )
+
+
 _WIDTH_PRIME = 2**31 - 1
 
 
