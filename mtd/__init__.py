@@ -31,12 +31,14 @@ from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
 from .decompositions import (
     G_FUNCTIONS,
+    FitResult,
     HierarchicalTensor,
     MixedDecomposition,
     TreeDecomposition,
     contract_leaf_vectors,
     decomposition_to_tensor,
     embed_hybrid,
+    fit,
     from_tensorly_cp,
     from_tensorly_tt,
     grid_entries,
@@ -142,6 +144,9 @@ __all__ = [
     "from_tensorly_tt",
     "n_parameters",
     "parameter_count",
+    # fitting
+    "fit",
+    "FitResult",
     # networks
     "DilatedConvNet",
     "InterconnectedDilatedNets",
@@ -187,9 +192,21 @@ __all__ = [
     "strategies",
     "sweeps",
     "symmetry",
+    "experiments",
+    "training",
+    "datasets",
 ]
 
-_LAZY_SUBMODULES = {"strategies", "plot", "io", "display"}
+_LAZY_SUBMODULES = {
+    "strategies",
+    "plot",
+    "io",
+    "display",
+    "experiments",
+    "training",
+    "datasets",
+    "entanglement",
+}
 _LAZY_FUNCTIONS = {"save": "io", "load": "io"}
 
 

@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 
 from ._validation import check_int
-from .errors import TensorTooLargeError
 
 __all__ = ["get_memory_limit", "set_memory_limit", "memory_limit", "check_allocation"]
 
@@ -64,24 +63,9 @@ def check_allocation(
 ) -> int:
     """Raise :class:`TensorTooLargeError` if ``shape`` × ``itemsize`` exceeds the limit.
 
-    Computed with Python ints, so it cannot overflow.  Returns the byte count.
+    The product stops as soon as it passes the limit (the size model, early exit), so a
+    shape of millions of modes is refused in linear time.  Returns the byte count.
     """
-    limit = (
-        get_memory_limit() if max_bytes is None else check_int(max_bytes, "max_bytes", minimum=1)
-    )
-    n = 1
-    for s in shape:
-        n *= int(s)
-    nbytes = n * int(itemsize)
-    if nbytes > limit:
-        dims = (
-            "×".join(str(s) for s in shape)
-            if len(shape) <= 8
-            else (f"{shape[0]}^{len(shape)}" if len(set(shape)) == 1 else f"{len(shape)} modes")
-        )
-        raise TensorTooLargeError(
-            f"{what} of shape {dims} with {itemsize}-byte entries needs {nbytes:,} bytes, over the "
-            f"memory limit of {limit:,} bytes (max_bytes / mtd.set_memory_limit); refusing to "
-            f"allocate it"
-        )
-    return nbytes
+    from ._sizes import check_bytes
+
+    return check_bytes(shape, itemsize, max_bytes=max_bytes, what=what)

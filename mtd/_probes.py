@@ -46,7 +46,16 @@ def mm(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
         out = np.matmul(a, b)
         out %= p
         return out
-    assert k < 2**16, "inner dimension too large for 16-bit limbs"
+    if k >= 2**16:
+        # 16-bit limbs need an inner dimension below 2^16: sum chunks of it mod p.
+        step = 2**16 - 1
+        total = None
+        for s in range(0, k, step):
+            bs = b[s : s + step] if b.ndim == 1 else b[..., s : s + step, :]
+            part = mm(a[..., s : s + step], bs, p)
+            total = part if total is None else (total + part) % p
+        assert total is not None
+        return total
     out = np.matmul(a, b >> 16)
     out %= p
     out <<= 16

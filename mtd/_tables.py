@@ -78,6 +78,7 @@ def html_check(rep: Any) -> str:
         ("setting", rep.setting),
         ("expected", rep.expected),
         ("measured", rep.measured),
+        ("independent route", rep.independent),
         ("verdict", rep.verdict),
         ("seconds", f"{rep.seconds:.3g}"),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import math
 import numbers
 from typing import Any
 
@@ -59,7 +61,8 @@ def check_index_set(
             f"got {sorted(set(out))}"
         )
     if len(set(ints)) != len(ints):
-        dup = sorted({m for m in ints if ints.count(m) > 1})
+        counts = collections.Counter(ints)
+        dup = sorted(m for m, c in counts.items() if c > 1)[:10]
         raise InvalidIndexSetError(f"{name} must not repeat a mode; got {dup} more than once")
     if not ints and not allow_empty:
         raise InvalidIndexSetError(f"{name} must not be empty")
@@ -71,9 +74,56 @@ def check_index_set(
     return tuple(sorted(ints))
 
 
-def check_rtol(rtol: Any) -> float | None:
+def check_rtol(rtol: Any, name: str = "rtol") -> float | None:
+    """``None`` or a finite real number >= 0 (a tolerance)."""
     if rtol is None:
         return None
-    if not isinstance(rtol, numbers.Real) or isinstance(rtol, bool) or not float(rtol) >= 0:
-        raise InvalidArgumentError(f"rtol must be a non-negative real number or None; got {rtol!r}")
+    if not isinstance(rtol, numbers.Real) or isinstance(rtol, (bool, np.bool_)):
+        # a ValueError, as before (callers catch ValueError for every bad rtol)
+        raise InvalidArgumentError(
+            f"{name} must be a non-negative finite real number or None; got {rtol!r} of type "
+            f"{type(rtol).__name__}"
+        )
+    if not (math.isfinite(float(rtol)) and float(rtol) >= 0):
+        raise InvalidArgumentError(
+            f"{name} must be a non-negative finite real number or None; got {rtol!r}"
+        )
     return float(rtol)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Return ``value`` if it is a bool (``numpy.bool_`` too), else raise naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidArgumentTypeError(
+            f"{name} must be True or False; got {value!r} of type {type(value).__name__}"
+        )
+    return bool(value)
+
+
+def as_rng(seed: Any, name: str = "seed") -> np.random.Generator:
+    """A generator from ``seed``: None, an int >= 0, a Generator, BitGenerator or SeedSequence."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (np.random.BitGenerator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    if not _is_int(seed):
+        raise InvalidArgumentTypeError(
+            f"{name} must be None, an int >= 0 or a numpy.random.Generator; got {seed!r} of "
+            f"type {type(seed).__name__}"
+        )
+    if int(seed) < 0:
+        raise InvalidArgumentError(f"{name} must be an int >= 0 (or None); got {int(seed)}")
+    return np.random.default_rng(int(seed))
+
+
+MAX_WEIGHT = 2**62
+
+
+def check_max_weight(value: Any, name: str = "max_weight") -> int:
+    """An int in ``1..2^62`` (random integer weights are drawn in int64)."""
+    v = check_int(value, name, minimum=1)
+    if v > MAX_WEIGHT:
+        raise InvalidArgumentError(
+            f"{name} must be at most 2^62 (weights are drawn as 64-bit ints); got {v}"
+        )
+    return v

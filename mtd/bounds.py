@@ -10,7 +10,11 @@ like ``opt_einsum.contract_path(..., shapes=True)``; they never build a tensor.
   ``r^p ≤ rank [[A^y]]_I ≤ r^min(|Θ(I;T)|, |Θ(Iᶜ;T)|)``,
 
   the lower bound for all weights outside a Lebesgue-null set, where ``p``
-  counts the sibling pairs ``(ν₁, ν₂) ∈ Θ(I;T) × Θ(Iᶜ;T)`` of depth > 1.
+  counts the *split nodes*: interior nodes of depth ≥ 1 each of whose children lies
+  inside ``I`` or inside ``Iᶜ``, with both sides present.  For binary trees these are
+  the parents of the sibling pairs ``(ν₁, ν₂) ∈ Θ(I;T) × Θ(Iᶜ;T)`` of depth > 1 that
+  the paper counts; for k-ary nodes counting pairs would be wrong (``((1,3,0),2)``,
+  ``I = {3}``: pairs give ``r²``, the generic rank is ``r``).
 * :func:`trivial_bound` — ``M^min(|I|, |Iᶜ|)``, the size of the smaller side.
 * :func:`tree_mincut_bound` — the minimum cut of the tree decomposition read as a
   tensor network (the theory page, §5, "Min-cut bound"): each interior node a copy

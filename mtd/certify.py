@@ -43,17 +43,16 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
-import numpy as np
-
+from ._frozen import FrozenMap
 from ._modular import first_prime_below
 from ._probes import NetworkProbeMatrix, PointProbeMatrix, ProbeMatrix, randomize_plan
 from ._progress import reporter
 from ._rich import Rich
+from ._sizes import product_capped
 from ._typing import Seed
-from ._validation import check_index_set, check_int
+from ._validation import as_rng, check_index_set, check_int
 from .bounds import theorem7_bounds
 from .decompositions._arith import check_prime
 from .decompositions._dense import dense_tensor
@@ -360,6 +359,7 @@ def generic_rank(
     started = time.perf_counter()
     if not isinstance(method, str) or method not in GENERIC_RANK_METHODS:
         raise InvalidArgumentError(f"method must be one of {GENERIC_RANK_METHODS}; got {method!r}")
+    rng = as_rng(seed)
     p = None if prime is None else check_prime(prime)
     cap = (
         DEFAULT_MAX_PROBES if max_probes is None else check_int(max_probes, "max_probes", minimum=1)
@@ -370,7 +370,7 @@ def generic_rank(
             f"generic ranks are defined for g = 'product' only (entries polynomial in the "
             f"weights); got g = {plan.g!r}"
         )
-    n_modes, n_outputs, size = plan.n_modes, plan.n_outputs, math.prod(plan.shape)
+    n_modes, n_outputs, size = plan.n_modes, plan.n_outputs, _capped_size(plan.shape)
     rows = frozenset(check_index_set(I, n_modes, proper=True))
     (y,) = check_output(output, n_outputs)
     bounds = upper_bounds(decomposition, plan, rows, y)
@@ -380,7 +380,6 @@ def generic_rank(
     say(f"upper bound {_short(upper)} ({source})")
     if p is None:
         p = default_prime(plan)
-    rng = np.random.default_rng(seed)
     if method == "auto":
         k = min(upper, cap)
         method = "materialize" if size <= MATERIALIZE_MAX and 4 * k * k > size else "probes"
@@ -432,9 +431,15 @@ def generic_rank(
         prime=p,
         seconds=time.perf_counter() - started,
         upper_source=source,
-        bounds=MappingProxyType(dict(bounds)),
+        bounds=FrozenMap(bounds),
         index_set=tuple(sorted(rows)),
         n_modes=n_modes,
         output=y,
         rounds=tuple(rounds),
     )
+
+
+def _capped_size(shape: Any) -> int:
+    # The number of entries, capped just above MATERIALIZE_MAX (no huge ints for huge trees).
+    n = product_capped(shape, MATERIALIZE_MAX)
+    return MATERIALIZE_MAX + 1 if n is None else n

@@ -290,7 +290,7 @@ def tree_svg(
 
 # ------------------------------------------------------------------------------ tables
 def reports_html(reports: Iterable[Any]) -> str:
-    """One HTML table of check reports (claim, setting, expected, measured, verdict).
+    """One HTML table of check reports (claim, setting, expected, measured, verdict, route).
 
     Examples
     --------
@@ -302,13 +302,22 @@ def reports_html(reports: Iterable[Any]) -> str:
 
     reps = list(reports)
     head = "".join(
-        f"<th>{h}</th>" for h in ("claim", "setting", "expected", "measured", "verdict", "s")
+        f"<th>{h}</th>"
+        for h in ("claim", "setting", "expected", "measured", "verdict", "independent route", "s")
     )
     body = "".join(
         "<tr>"
         + "".join(
             f"<td>{_e(v)}</td>"
-            for v in (r.claim, r.setting, r.expected, r.measured, r.verdict, f"{r.seconds:.2g}")
+            for v in (
+                r.claim,
+                r.setting,
+                r.expected,
+                r.measured,
+                r.verdict,
+                r.independent,
+                f"{r.seconds:.2g}",
+            )
         )
         + "</tr>"
         for r in reps

@@ -21,7 +21,7 @@ import numpy as np
 
 from ._config import check_allocation
 from ._typing import ArrayLike
-from ._validation import check_int
+from ._validation import check_bool, check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = ["grid_tensor"]
@@ -105,7 +105,7 @@ def grid_tensor(
     if chunk_size is None:
         chunk_size = max(1, _CHUNK_BYTES // max(1, N * r * V.itemsize))
     chunk = check_int(chunk_size, "chunk_size", minimum=1)
-    if not vectorized:
+    if not check_bool(vectorized, "vectorized"):
         return _grid_scalar(f, V, N, grid_shape, max_bytes)
 
     out: np.ndarray | None = None

@@ -71,14 +71,23 @@ def _check_mixture(T: ModeTree, T_bar: ModeTree, mixture_nodes: Iterable[Any]) -
     mix: list[Node] = []
     for raw in mixture_nodes:
         try:
+            if isinstance(raw, (str, bytes)):
+                raise TypeError
             node = frozenset((int(raw),)) if _is_int(raw) else frozenset(raw)
         except TypeError:
             raise InvalidArgumentTypeError(
-                f"mixture_nodes must hold nodes (sets of modes); got {raw!r}"
+                f"mixture_nodes must hold nodes (sets of int modes); got {raw!r} of type "
+                f"{type(raw).__name__}"
             ) from None
+        bad = [m for m in node if not _is_int(m)]
+        if bad:
+            raise InvalidArgumentTypeError(
+                f"mixture_nodes must hold sets of int modes; got {bad[0]!r} of type "
+                f"{type(bad[0]).__name__} in {raw!r}"
+            )
         for name, t in (("T", T), ("T_bar", T_bar)):
-            if node not in t._children:
-                what = "a leaf" if node in t._depth else "not a node"
+            if node not in t or t.is_leaf(node):
+                what = "a leaf" if node in t else "not a node"
                 raise InvalidArgumentError(
                     f"mixture node {format_node(node)} must be interior in both trees; it is "
                     f"{what} of {name}"
@@ -95,12 +104,18 @@ def inclusion_order(nodes: Iterable[Node]) -> list[Node]:
 
 def _segments(tree: ModeTree, walk: list[Node]) -> dict[Node, list[Node]]:
     """Segment of each μ in ``walk``: interior nodes of ``tree`` inside μ, not in earlier ones."""
-    taken: set[Node] = set()
-    out: dict[Node, list[Node]] = {}
-    for mu in walk:
-        seg = [n for n in tree._order if n in tree._children and n <= mu and n not in taken]
-        taken.update(seg)
-        out[mu] = seg
+    # A node inside μ has μ as an ancestor (or is μ): carry down the tree the earliest
+    # position in ``walk`` among a node's ancestors, in one pre-order pass (linear time).
+    where = {mu: i for i, mu in enumerate(walk)}
+    none = len(walk)
+    best: dict[Node, int] = {}
+    out: dict[Node, list[Node]] = {mu: [] for mu in walk}
+    for n in tree.nodes:
+        p = tree.parent(n)
+        b = min(none if p is None else best[p], where.get(n, none))
+        best[n] = b
+        if b < none and not tree.is_leaf(n):
+            out[walk[b]].append(n)
     return out
 
 
@@ -213,7 +228,8 @@ def _assemble(
             source[node] = c
     # Laminarity of both trees makes every assembled table a valid tree; assert it.
     tree = ModeTree(table, T.root, T.n_modes)
-    assert set(tree._depth) == set(table) | set(T.leaves)
+    if set(tree.nodes) != set(table) | set(T.leaves):  # pragma: no cover - invariant
+        raise RuntimeError("mtd bug: an assembled hybrid tree is not a mode tree")
     return HybridTree(tree, source, dict(choice))
 
 

@@ -17,12 +17,13 @@ keeps this one convention everywhere.  Modes count from 0.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from ._typing import ArrayLike, Modes
-from ._validation import check_index_set
+from ._validation import check_index_set, check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
 
 __all__ = ["matricize", "unmatricize", "matricization_shape", "complement"]
@@ -72,16 +73,32 @@ def matricization_shape(shape: tuple[int, ...], I: Modes) -> tuple[int, int]:
     >>> mtd.matricization_shape((2, 3, 4), [1])
     (3, 8)
     """
-    shape = tuple(int(s) for s in shape)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+        raise InvalidArgumentTypeError(
+            f"shape must be a tuple of ints; got {shape!r} of type {type(shape).__name__}"
+        )
+    shape = tuple(check_int(s, f"shape[{i}]", minimum=0) for i, s in enumerate(shape))
     rows = check_index_set(I, len(shape), allow_empty=True)
-    cols = [m for m in range(len(shape)) if m not in set(rows)]
+    row_set = set(rows)
+    cols = [m for m in range(len(shape)) if m not in row_set]
     return math.prod(shape[m] for m in rows), math.prod(shape[m] for m in cols)
 
 
 def _as_tensor(A: Any, name: str = "A") -> np.ndarray:
     if isinstance(A, (str, bytes)) or A is None:
         raise InvalidArgumentTypeError(f"{name} must be array_like; got {type(A).__name__}")
-    arr = np.asarray(A)
+    try:
+        arr = np.asarray(A)
+    except ValueError as exc:  # ragged nested sequences
+        raise InvalidArgumentError(
+            f"{name} must be a rectangular array (every row the same length); got a ragged "
+            f"{type(A).__name__} ({exc})"
+        ) from None
+    if arr.dtype == object and any(isinstance(x, (list, tuple, np.ndarray)) for x in arr.flat):
+        raise InvalidArgumentError(
+            f"{name} must be a rectangular array (every row the same length); got a ragged "
+            f"{type(A).__name__}"
+        )
     if arr.ndim == 0:
         raise InvalidArgumentError(f"{name} must have at least one mode; got a 0-d array")
     return arr

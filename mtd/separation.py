@@ -26,6 +26,7 @@ size ``r'`` therefore needs ``r'^(N/4 + N/2^(k+1)) ≥ (r/2)^(N/2)``, i.e.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -180,9 +181,9 @@ class GapReport(Rich):
             "exponent_Tbar": self.exponent_Tbar,
             "exponent_H": self.exponent_H,
             "bounds_meet": self.bounds_meet,
-            "rank_T": str(self.r**self.exponent_T),
-            "rank_Tbar": str(self.r**self.exponent_Tbar),
-            "rank_H_half_size": str((self.r // 2) ** self.exponent_H),
+            "rank_T": _power_string(self.r, self.exponent_T),
+            "rank_Tbar": _power_string(self.r, self.exponent_Tbar),
+            "rank_H_half_size": _power_string(self.r // 2, self.exponent_H),
             "exponent_ratio": str(self.exponent_ratio),
             "exponent_ratio_float": float(self.exponent_ratio),
             "channels_needed": self.channels_needed,
@@ -192,6 +193,17 @@ class GapReport(Rich):
     def to_json(self) -> str:
         """One JSON object."""
         return json.dumps(self.to_dict())
+
+
+def _power_string(base: int, exp: int) -> str:
+    """``base**exp`` as decimal digits, or ``"base^exp"`` beyond 4000 digits.
+
+    Converting a huge int to decimal is quadratic in CPython (and refused past 4300 digits
+    by default), so very large ranks keep their exact power form.
+    """
+    if base > 1 and exp * math.log10(base) >= 4000:
+        return f"{base}^{exp}"
+    return str(base**exp)
 
 
 def gap_report(L: int, k: int, r: int) -> GapReport:

@@ -31,7 +31,7 @@ import numpy as np
 
 from ._rich import Rich
 from ._typing import Modes, Nested, Node, Seed
-from ._validation import _is_int, check_index_set, check_int
+from ._validation import _is_int, as_rng, check_bool, check_index_set, check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, InvalidModeTreeError
 
 __all__ = [
@@ -91,48 +91,245 @@ class ModeTree(Rich):
         └── {3}
     """
 
-    __slots__ = ("_n", "_root", "_children", "_parent", "_depth", "_height", "_order", "_hash")
+    __slots__ = (
+        "_n",
+        "_parent",
+        "_nk",
+        "_nsub",
+        "_depth",
+        "_height",
+        "_start",
+        "_size",
+        "_leaf",
+        "_lid",
+        "_lpos",
+        "_hash",
+        "_fsc",
+        "_fid",
+        "_memo",
+    )
 
+    # Internally a tree is compact: node ids 0..K-1 in pre-order, with numpy arrays of
+    # parents, child counts, subtree node counts, depths, heights and each node's span
+    # [start, start + size) in the leaf order.  The first child of node i is i + 1 and each
+    # next child follows the previous one's subtree.  Frozensets are made only at the API,
+    # on demand (and cached).
     _n: int
-    _root: Node
-    _children: dict[Node, tuple[Node, ...]]
-    _parent: dict[Node, Node]
-    _depth: dict[Node, int]
-    _height: dict[Node, int]
-    _order: tuple[Node, ...]
+    _parent: np.ndarray
+    _nk: np.ndarray
+    _nsub: np.ndarray
+    _depth: np.ndarray
+    _height: np.ndarray
+    _start: np.ndarray
+    _size: np.ndarray
+    _leaf: np.ndarray
+    _lid: np.ndarray
+    _lpos: np.ndarray
     _hash: int
+    _fsc: dict[int, Node]
+    _fid: dict[Node, int]
+    _memo: dict[str, Any]
 
     def __init__(self, children: Mapping[Node, tuple[Node, ...]], root: Node, n_modes: int):
         # Private: callers use the validated constructors.  ``children`` maps every
         # interior node to its ordered children and is assumed valid.
-        parent: dict[Node, Node] = {}
-        depth: dict[Node, int] = {root: 0}
-        order: list[Node] = []
-        stack = [root]
+        parent: list[int] = []
+        leafmode: list[int] = []
+        stack: list[tuple[Node, int]] = [(root, -1)]
         while stack:
-            node = stack.pop()
-            order.append(node)
+            node, p = stack.pop()
+            i = len(parent)
+            parent.append(p)
             kids = children.get(node, ())
-            for c in kids:
-                parent[c] = node
-                depth[c] = depth[node] + 1
-            stack.extend(reversed(kids))
-        height: dict[Node, int] = {}
-        for node in reversed(order):
-            kids = children.get(node, ())
-            height[node] = 1 + max(height[c] for c in kids) if kids else 0
-        object.__setattr__(self, "_n", n_modes)
-        object.__setattr__(self, "_root", root)
-        # Keep only nodes reachable from the root (constructors may build extra units).
-        object.__setattr__(self, "_children", {n: children[n] for n in order if n in children})
-        object.__setattr__(self, "_parent", parent)
-        object.__setattr__(self, "_depth", depth)
-        object.__setattr__(self, "_height", height)
-        object.__setattr__(self, "_order", tuple(order))
-        object.__setattr__(self, "_hash", hash(self._key()))
+            leafmode.append(-1 if kids else next(iter(node)))
+            stack.extend((c, i) for c in reversed(kids))
+        self._setup(n_modes, np.asarray(parent, np.int64), np.asarray(leafmode, np.int64))
+
+    @classmethod
+    def _from_preorder(
+        cls, n: int, parent: np.ndarray, leafmode: np.ndarray, **known: np.ndarray
+    ) -> ModeTree:
+        """A tree from its pre-order parent ids (``-1`` for the root) and leaf modes.
+
+        ``known`` may give ``depth``, ``size``, ``height`` and ``nsub`` when the
+        constructor knows them in closed form (they are computed otherwise).
+        """
+        obj = object.__new__(cls)
+        obj._setup(n, np.asarray(parent, np.int64), np.asarray(leafmode, np.int64), **known)
+        return obj
+
+    def _setup(self, n: int, parent: np.ndarray, leafmode: np.ndarray, **known: Any) -> None:
+        K = len(parent)
+        nk = np.bincount(parent[1:], minlength=K) if K > 1 else np.zeros(K, np.int64)
+        is_leaf = nk == 0
+        leaf_ids = np.flatnonzero(is_leaf)
+        leaf = leafmode[leaf_ids]
+        start = np.cumsum(is_leaf) - is_leaf
+        if "depth" in known:
+            depth, size = known["depth"], known["size"]
+            height, nsub = known["height"], known["nsub"]
+        else:
+            depth, size, height, nsub = self._bottom_up(parent, is_leaf)
+        pos = np.empty(n, np.int64)
+        pos[leaf] = np.arange(n)
+        s = object.__setattr__
+        s(self, "_n", int(n))
+        s(self, "_parent", parent)
+        s(self, "_nk", nk)
+        s(self, "_nsub", nsub)
+        s(self, "_depth", depth)
+        s(self, "_height", height)
+        s(self, "_start", start)
+        s(self, "_size", size)
+        s(self, "_leaf", leaf)
+        s(self, "_lpos", leaf_ids)
+        s(self, "_lid", leaf_ids[pos])
+        s(self, "_hash", hash((int(n), parent.tobytes(), leaf.tobytes())))
+        s(self, "_fsc", {})
+        s(self, "_fid", {})
+        s(self, "_memo", {})
+
+    @staticmethod
+    def _bottom_up(
+        parent: np.ndarray, is_leaf: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Depths, subtree leaf counts, heights and subtree node counts of a pre-order tree."""
+        K = len(parent)
+        # Depth by pointer doubling (parents come before children in pre-order).
+        depth = (parent >= 0).astype(np.int64)
+        jump = parent.copy()
+        while True:
+            idx = np.flatnonzero(jump >= 0)
+            if not len(idx):
+                break
+            depth[idx] += depth[jump[idx]]
+            jump[idx] = jump[jump[idx]]
+        size = is_leaf.astype(np.int64)
+        nsub = np.ones(K, np.int64)
+        height = np.zeros(K, np.int64)
+        top = int(depth.max()) if K else 0
+        if top <= 256:  # shallow: level by level, deepest first
+            order = np.argsort(depth, kind="stable")
+            bounds = np.searchsorted(depth[order], np.arange(top + 2))
+            for d in range(top, 0, -1):
+                ids = order[bounds[d] : bounds[d + 1]]
+                np.add.at(size, parent[ids], size[ids])
+                np.add.at(nsub, parent[ids], nsub[ids])
+                np.maximum.at(height, parent[ids], height[ids] + 1)
+            return depth, size, height, nsub
+        par = parent.tolist()
+        sz = size.tolist()
+        ns = nsub.tolist()
+        ht = height.tolist()
+        for i in range(K - 1, 0, -1):
+            p = par[i]
+            sz[p] += sz[i]
+            ns[p] += ns[i]
+            if ht[i] >= ht[p]:
+                ht[p] = ht[i] + 1
+        return depth, np.asarray(sz, np.int64), np.asarray(ht, np.int64), np.asarray(ns, np.int64)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ModeTree is immutable")
+
+    # ----------------------------------------------------------- compact internals
+    def _fs(self, i: int) -> Node:
+        """The frozenset of node id ``i`` (made once, then cached)."""
+        fs = self._fsc.get(i)
+        if fs is None:
+            a = int(self._start[i])
+            fs = frozenset(self._leaf[a : a + int(self._size[i])].tolist())
+            self._fsc[i] = fs
+            self._fid[fs] = i
+        return fs
+
+    def _kid_ids(self, i: int) -> list[int]:
+        out = []
+        c = i + 1
+        for _ in range(int(self._nk[i])):
+            out.append(c)
+            c += int(self._nsub[c])
+        return out
+
+    def _guard_listing(self, what: str) -> None:
+        """Refuse to list every node as frozensets when their total size passes the limit."""
+        from ._sizes import check_bytes
+
+        check_bytes((int(self._size.sum()),), 64, what=f"{what} (every node as a frozenset)")
+
+    def _id(self, node: Any, name: str = "node") -> int:
+        """The id of ``node`` (an int leaf or an iterable of modes), or raise naming ``name``."""
+        if _is_int(node):
+            m = int(node)
+            if not 0 <= m < self._n:
+                raise InvalidArgumentError(
+                    f"{name} {{{m}}} is not a node of this tree over {self._n} modes (modes "
+                    f"are 0..{self._n - 1})"
+                )
+            return int(self._lid[m])
+        if isinstance(node, frozenset):
+            hit = self._fid.get(node)
+            if hit is not None:
+                return hit
+        if isinstance(node, (str, bytes, Mapping)):
+            raise InvalidArgumentTypeError(
+                f"{name} must be a set of int modes (or an int for a leaf); got {node!r} of "
+                f"type {type(node).__name__}"
+            )
+        try:
+            key = node if isinstance(node, frozenset) else frozenset(node)
+        except TypeError:
+            raise InvalidArgumentTypeError(
+                f"{name} must be a set of int modes (or an int for a leaf); got {node!r} of "
+                f"type {type(node).__name__}"
+            ) from None
+        bad = [m for m in key if not _is_int(m)]
+        if bad:
+            raise InvalidArgumentTypeError(
+                f"{name} must contain int modes; got {bad[0]!r} of type {type(bad[0]).__name__}"
+            )
+        modes = [int(m) for m in key]
+        i = -1
+        if modes and all(0 <= m < self._n for m in modes):
+            starts = self._start[self._lid[modes]]
+            a = int(starts.min())
+            if int(starts.max()) - a + 1 == len(modes):
+                # The nodes whose span starts at a are consecutive in pre-order, from the
+                # first id with that start down to the leaf, with decreasing sizes.
+                lo = int(np.searchsorted(self._start, a, side="left"))
+                hi = int(self._lpos[a])
+                want = len(modes)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if int(self._size[mid]) > want:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if int(self._size[lo]) == want:
+                    i = lo
+        if i < 0:
+            shown = format_node(modes) if modes else "{}"
+            raise InvalidArgumentError(
+                f"{name} {shown} is not a node of this tree over {self._n} modes"
+            )
+        return i
+
+    def _node(self, node: Any, name: str = "node") -> Node:
+        return self._fs(self._id(node, name))
+
+    @property
+    def _children(self) -> dict[Node, tuple[Node, ...]]:
+        """Interior node -> ordered children, as frozensets (made once, then cached)."""
+        table = self._memo.get("children")
+        if table is None:
+            self._guard_listing("the children table")
+            table = {
+                self._fs(i): tuple(self._fs(k) for k in self._kid_ids(i))
+                for i in range(len(self._parent))
+                if self._nk[i]
+            }
+            self._memo["children"] = table
+        return table
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -169,12 +366,9 @@ class ModeTree(Rich):
         """
         if isinstance(obj, ModeTree):
             return obj
-        children: dict[Node, tuple[Node, ...]] = {}
         seen: set[int] = set()
 
-        # Iterative post-order so that deep (e.g. linear) trees do not hit the
-        # recursion limit.
-        def leaf(x: Any) -> Node:
+        def leaf(x: Any) -> int:
             if not _is_int(x):
                 raise InvalidArgumentTypeError(
                     f"leaves of a mode tree must be int modes; got {x!r} of type {type(x).__name__}"
@@ -187,38 +381,41 @@ class ModeTree(Rich):
                     f"mode {m} appears more than once in the tree; every mode must be one leaf"
                 )
             seen.add(m)
-            return frozenset((m,))
+            return m
 
-        result: dict[int, Node] = {}
-        stack: list[tuple[Any, bool]] = [(obj, False)]
+        # Iterative pre-order so that deep (e.g. linear) trees do not hit the recursion
+        # limit; a container met twice (a self-referential list) is refused.
+        parent: list[int] = []
+        leafmode: list[int] = []
+        visited: set[int] = set()
+        stack: list[tuple[Any, int]] = [(obj, -1)]
         while stack:
-            item, expanded = stack.pop()
+            item, p = stack.pop()
+            i = len(parent)
+            parent.append(p)
             if not isinstance(item, (tuple, list)):
-                result[id(item)] = leaf(item)
+                leafmode.append(leaf(item))
                 continue
             if len(item) < 2:
                 raise InvalidModeTreeError(
                     f"every interior node needs at least two children; got {tuple(item)!r}"
                 )
-            if not expanded:
-                stack.append((item, True))
-                stack.extend((c, False) for c in reversed(item))
-                continue
-            kids = []
-            for c in item:
-                kids.append(result[id(c)] if isinstance(c, (tuple, list)) else frozenset((int(c),)))
-            node = frozenset().union(*kids)
-            children[node] = tuple(kids)
-            result[id(item)] = node
-        root = result[id(obj)]
+            if id(item) in visited:
+                raise InvalidModeTreeError(
+                    "a nested tree must not contain the same list or tuple twice (a node "
+                    "cannot be its own descendant or appear in two places)"
+                )
+            visited.add(id(item))
+            leafmode.append(-1)
+            stack.extend((c, i) for c in reversed(item))
         n = len(seen)
-        if seen != set(range(n)):
-            missing = sorted(set(range(max(seen) + 1)) - seen)
+        if max(seen) != n - 1:
+            missing = [m for m in range(n) if m not in seen][:10]
             raise InvalidModeTreeError(
-                f"the leaves must be exactly the modes 0..N-1; got {n} leaves "
-                f"{format_node(seen)}, missing {missing}"
+                f"the leaves must be exactly the modes 0..N-1; got {n} leaves with largest "
+                f"mode {max(seen)}, missing {missing}"
             )
-        return cls(children, root, n)
+        return cls._from_preorder(n, np.asarray(parent), np.asarray(leafmode))
 
     @classmethod
     def from_children(cls, children: Mapping[Any, Sequence[Any]]) -> ModeTree:
@@ -281,6 +478,11 @@ class ModeTree(Rich):
             node = as_node(key)
             if node in table:
                 raise InvalidModeTreeError(f"node {format_node(node)} is given twice")
+            if isinstance(kids, (str, bytes, Mapping)) or not isinstance(kids, Iterable):
+                raise InvalidArgumentTypeError(
+                    f"children[{format_node(node)}] must be a sequence of child nodes; got "
+                    f"{kids!r} of type {type(kids).__name__}"
+                )
             table[node] = tuple(as_node(c) for c in kids)
         if not table:
             raise InvalidModeTreeError("children must list at least one interior node")
@@ -372,9 +574,14 @@ class ModeTree(Rich):
         >>> mtd.ModeTree.from_dilations([2, 1]).to_nested()
         ((0, 2), (1, 3))
         """
-        if isinstance(dilations, (str, bytes)) or _is_int(dilations):
+        if (
+            isinstance(dilations, (str, bytes, Mapping))
+            or _is_int(dilations)
+            or not isinstance(dilations, Iterable)
+        ):
             raise InvalidArgumentTypeError(
-                f"dilations must be a sequence of ints; got {dilations!r}"
+                f"dilations must be a sequence of ints; got {dilations!r} of type "
+                f"{type(dilations).__name__}"
             )
         ds = list(dilations)
         for d in ds:
@@ -385,6 +592,13 @@ class ModeTree(Rich):
         L = len(ds)
         if L == 0:
             raise InvalidModeTreeError("dilations must name at least one layer; got none")
+        from ._sizes import TREE_NODE_BYTES, check_log2
+
+        check_log2(
+            L + 1,
+            TREE_NODE_BYTES,
+            what=f"the mode tree of {L} dilations (L = {L} layers, N = 2^{L} modes)",
+        )
         want = [2**i for i in range(L)]
         if sorted(int(d) for d in ds) != want:
             raise InvalidModeTreeError(
@@ -392,26 +606,34 @@ class ModeTree(Rich):
                 f"permutation of 1, 2, ..., 2^(L-1) = {want} (L = {L} layers); got {tuple(ds)}"
             )
         ds = [int(d) for d in ds]
-        n = 2**L
-        children: dict[Node, tuple[Node, ...]] = {}
-        # The units the output at time N-1 depends on, layer by layer (top-down) ...
-        needed: list[list[int]] = [[n - 1]]
+        # The tree is the perfect binary tree of height L; only the leaf labels depend on
+        # the dilations.  The unit (layer l, time t) has children (l-1, t-d_l), (l-1, t):
+        # walking down from the output at time N-1 gives the leaf times left to right.
+        times = np.array([2**L - 1], np.int64)
         for layer in range(L, 0, -1):
             d = ds[layer - 1]
-            needed.append(sorted({u for t in needed[-1] for u in (t - d, t)}))
-        needed.reverse()  # needed[l] = times of layer-l units used; needed[0] = 0..N-1
-        # ... then their nodes, bottom-up.
-        level: dict[int, Node] = {t: frozenset((t,)) for t in needed[0]}
-        for layer in range(1, L + 1):
-            d = ds[layer - 1]
-            nxt: dict[int, Node] = {}
-            for t in needed[layer]:
-                first, second = level[t - d], level[t]
-                nxt[t] = first | second
-                children[nxt[t]] = (first, second)
-            level = nxt
-        root = level[n - 1]
-        return cls(children, root, n)
+            times = np.stack([times - d, times], axis=1).ravel()
+        # The perfect binary tree in pre-order, grown from the top: a new root above two
+        # copies of the previous tree (ids shifted by 1 and by 1 + its node count).
+        parent = np.array([-1], np.int64)
+        depth = np.zeros(1, np.int64)
+        size = np.ones(1, np.int64)
+        height = np.zeros(1, np.int64)
+        for h in range(1, L + 1):
+            S = len(parent)
+            first = parent + 1
+            first[0] = 0
+            second = parent + 1 + S
+            second[0] = 0
+            parent = np.concatenate(([-1], first, second))
+            depth = np.concatenate(([0], depth + 1, depth + 1))
+            size = np.concatenate(([2**h], size, size))
+            height = np.concatenate(([h], height, height))
+        leafmode = np.full(len(parent), -1, np.int64)
+        leafmode[height == 0] = times
+        return cls._from_preorder(
+            2**L, parent, leafmode, depth=depth, size=size, height=height, nsub=2 * size - 1
+        )
 
     @classmethod
     def baseline(cls, L: int) -> ModeTree:
@@ -425,6 +647,9 @@ class ModeTree(Rich):
         ((0, 1), (2, 3))
         """
         L = check_int(L, "L", minimum=1)
+        from ._sizes import TREE_NODE_BYTES, check_log2
+
+        check_log2(L + 1, TREE_NODE_BYTES, what=f"the baseline tree of L = {L} layers")
         return cls.from_dilations([2**i for i in range(L)])
 
     @staticmethod
@@ -442,6 +667,9 @@ class ModeTree(Rich):
         """
         L = check_int(L, "L", minimum=1)
         k = check_int(k, "k", minimum=1)
+        from ._sizes import TREE_NODE_BYTES, check_log2
+
+        check_log2(L + 1, TREE_NODE_BYTES, what=f"the tree of L = {L} dilated layers")
         if k > L:
             raise InvalidArgumentError(f"k must be between 1 and L = {L}; got k = {k}")
         out: list[int] = []
@@ -484,19 +712,27 @@ class ModeTree(Rich):
         """
         N = check_int(N, "N", minimum=1)
         arity = check_int(arity, "arity", minimum=2)
-        children: dict[Node, tuple[Node, ...]] = {}
-        stack = [(0, N)]
+        from ._sizes import check_tree_nodes
+
+        check_tree_nodes(
+            N + (N - 1) // (arity - 1), what=f"a balanced mode tree over N = {N} modes"
+        )
+        parent: list[int] = []
+        leafmode: list[int] = []
+        stack = [(0, N, -1)]
         while stack:
-            a, b = stack.pop()
+            a, b, p = stack.pop()
+            i = len(parent)
+            parent.append(p)
             size = b - a
             if size == 1:
+                leafmode.append(a)
                 continue
+            leafmode.append(-1)
             k = min(arity, size)
-            bounds = [a + (size * i + k - 1) // k for i in range(k + 1)]
-            kids = [(lo, hi) for lo, hi in itertools.pairwise(bounds)]
-            children[frozenset(range(a, b))] = tuple(frozenset(range(lo, hi)) for lo, hi in kids)
-            stack.extend(kids)
-        return cls(children, frozenset(range(N)), N)
+            bounds = [a + (size * j + k - 1) // k for j in range(k + 1)]
+            stack.extend((lo, hi, i) for lo, hi in reversed(list(itertools.pairwise(bounds))))
+        return cls._from_preorder(N, np.asarray(parent), np.asarray(leafmode))
 
     @classmethod
     def star(cls, N: int) -> ModeTree:
@@ -508,8 +744,14 @@ class ModeTree(Rich):
         (0, 1, 2)
         """
         N = check_int(N, "N", minimum=1)
-        leaves = tuple(frozenset((m,)) for m in range(N))
-        return cls({frozenset(range(N)): leaves} if N > 1 else {}, frozenset(range(N)), N)
+        from ._sizes import check_tree_nodes
+
+        check_tree_nodes(N + 1, what=f"the star tree over N = {N} modes")
+        if N == 1:
+            return cls._from_preorder(1, np.array([-1]), np.array([0]))
+        parent = np.zeros(N + 1, np.int64)
+        parent[0] = -1
+        return cls._from_preorder(N, parent, np.arange(-1, N))
 
     @classmethod
     def linear(cls, N: int) -> ModeTree:
@@ -521,13 +763,27 @@ class ModeTree(Rich):
         (((0, 1), 2), 3)
         """
         N = check_int(N, "N", minimum=1)
-        children: dict[Node, tuple[Node, ...]] = {}
-        prev: Node = frozenset((0,))
-        for m in range(1, N):
-            node = frozenset(range(m + 1))
-            children[node] = (prev, frozenset((m,)))
-            prev = node
-        return cls(children, frozenset(range(N)), N)
+        from ._sizes import check_tree_nodes
+
+        check_tree_nodes(2 * N - 1, what=f"the linear tree over N = {N} modes")
+        if N == 1:
+            return cls._from_preorder(1, np.array([-1]), np.array([0]))
+        # Pre-order: the chain of interior nodes {0..N-1}, {0..N-2}, ..., {0, 1} (ids
+        # 0..N-2), then leaf 0 (id N-1), leaf 1 (id N), ..., leaf N-1 (id 2N-2); leaf
+        # m >= 1 is the second child of the chain node with id N-1-m.
+        parent = np.concatenate(([-1], np.arange(N - 2), [N - 2], N - 1 - np.arange(1, N)))
+        leafmode = np.concatenate((np.full(N - 1, -1), np.arange(N)))
+        chain = np.arange(N - 1)
+        ones = np.ones(N, np.int64)
+        return cls._from_preorder(
+            N,
+            parent,
+            leafmode,
+            depth=np.concatenate((chain, [N - 1], N - np.arange(1, N))),
+            size=np.concatenate((N - chain, ones)),
+            height=np.concatenate((N - 1 - chain, ones - 1)),
+            nsub=np.concatenate((2 * (N - chain) - 1, ones)),
+        )
 
     @classmethod
     def random(
@@ -554,20 +810,42 @@ class ModeTree(Rich):
         """
         N = check_int(N, "N", minimum=1)
         max_arity = check_int(max_arity, "max_arity", minimum=2)
-        rng = np.random.default_rng(seed)
+        contiguous = check_bool(contiguous, "contiguous")
+        from ._sizes import check_tree_nodes
+
+        check_tree_nodes(
+            N + (N - 1) // (max_arity - 1), what=f"a random mode tree over N = {N} modes"
+        )
+        rng = as_rng(seed)
         order = list(range(N)) if contiguous else [int(m) for m in rng.permutation(N)]
-        children: dict[Node, tuple[Node, ...]] = {}
-        stack = [tuple(order)]
+        # Segments are ranges [a, b) of ``order``; split in the same sequence as always, so
+        # that a seed keeps giving the same tree, then renumbered in pre-order.
+        kids: dict[int, list[int]] = {}
+        spans: list[tuple[int, int]] = [(0, N)]
+        stack = [0]
         while stack:
-            seg = stack.pop()
-            if len(seg) == 1:
+            s = stack.pop()
+            a, b = spans[s]
+            if b - a == 1:
                 continue
-            k = int(rng.integers(2, min(max_arity, len(seg)) + 1))
-            cuts = sorted(int(c) for c in rng.choice(np.arange(1, len(seg)), k - 1, replace=False))
-            parts = [seg[a:b] for a, b in itertools.pairwise([0, *cuts, len(seg)])]
-            children[frozenset(seg)] = tuple(frozenset(p) for p in parts)
-            stack.extend(parts)
-        return cls(children, frozenset(range(N)), N)
+            k = int(rng.integers(2, min(max_arity, b - a) + 1))
+            cuts = sorted(int(c) for c in rng.choice(np.arange(1, b - a), k - 1, replace=False))
+            ids = []
+            for lo, hi in itertools.pairwise([0, *cuts, b - a]):
+                ids.append(len(spans))
+                spans.append((a + lo, a + hi))
+            kids[s] = ids
+            stack.extend(ids)
+        parent: list[int] = []
+        leafmode: list[int] = []
+        walk = [(0, -1)]
+        while walk:
+            s, p = walk.pop()
+            i = len(parent)
+            parent.append(p)
+            leafmode.append(order[spans[s][0]] if s not in kids else -1)
+            walk.extend((c, i) for c in reversed(kids.get(s, ())))
+        return cls._from_preorder(N, np.asarray(parent), np.asarray(leafmode))
 
     # --------------------------------------------------------------------- structure
     @property
@@ -578,17 +856,20 @@ class ModeTree(Rich):
     @property
     def root(self) -> Node:
         """The root: the set of all modes."""
-        return self._root
+        return self._fs(0)
 
     @property
     def nodes(self) -> tuple[Node, ...]:
         """Every node, in pre-order (a node before its children, children in order)."""
-        return self._order
+        self._guard_listing("the node listing")
+        return tuple(self._fs(i) for i in range(len(self._parent)))
 
     @property
     def interior_nodes(self) -> tuple[Node, ...]:
         """The interior (non-leaf) nodes, in pre-order."""
-        return tuple(n for n in self._order if n in self._children)
+        self._guard_listing("the node listing")
+        inner = np.flatnonzero(self._nk).tolist()
+        return tuple(self._fs(i) for i in inner)
 
     @property
     def leaves(self) -> tuple[Node, ...]:
@@ -598,80 +879,57 @@ class ModeTree(Rich):
     @property
     def height(self) -> int:
         """The height of the root (a single-leaf tree has height 0)."""
-        return self._height[self._root]
+        return int(self._height[0])
 
     @property
     def leaf_order(self) -> tuple[int, ...]:
         """The modes as the leaves appear left to right (children in order)."""
-        return tuple(next(iter(n)) for n in self._order if len(n) == 1)
-
-    def _node(self, node: Any, name: str = "node") -> Node:
-        if _is_int(node):
-            key: Node = frozenset((int(node),))
-        elif isinstance(node, frozenset):
-            key = node
-        else:
-            try:
-                key = frozenset(node)
-            except TypeError:
-                raise InvalidArgumentTypeError(
-                    f"{name} must be a set of modes (or an int for a leaf); got {node!r}"
-                ) from None
-        if key not in self._depth:
-            raise InvalidArgumentError(
-                f"{name} {format_node(key) if key else '{}'} is not a node of this tree "
-                f"over {self._n} modes"
-            )
-        return key
+        return tuple(self._leaf.tolist())
 
     def __contains__(self, node: object) -> bool:
-        if _is_int(node):
-            return frozenset((int(node),)) in self._depth  # type: ignore[call-overload]
         try:
-            return frozenset(node) in self._depth  # type: ignore[call-overload]
-        except TypeError:
+            self._id(node)
+        except (InvalidArgumentError, InvalidArgumentTypeError):
             return False
+        return True
 
     def is_leaf(self, node: Any) -> bool:
         """Whether ``node`` (a node of this tree) is a leaf."""
-        return self._node(node) not in self._children
+        i = self._id(node)
+        return not self._nk[i]
 
     def children(self, node: Any) -> tuple[Node, ...]:
         """The ordered children of ``node``; ``()`` for a leaf."""
-        return self._children.get(self._node(node), ())
+        return tuple(self._fs(k) for k in self._kid_ids(self._id(node)))
 
     def parent(self, node: Any) -> Node | None:
         """The parent of ``node``; ``None`` for the root."""
-        return self._parent.get(self._node(node))
+        p = int(self._parent[self._id(node)])
+        return None if p < 0 else self._fs(p)
 
     def depth(self, node: Any) -> int:
         """The depth of ``node`` (the root has depth 0)."""
-        return self._depth[self._node(node)]
+        return int(self._depth[self._id(node)])
 
     def node_height(self, node: Any) -> int:
         """The height of ``node`` (a leaf has height 0)."""
-        return self._height[self._node(node)]
+        return int(self._height[self._id(node)])
 
     def leaves_under(self, node: Any) -> tuple[Node, ...]:
         """The leaves below ``node``, left to right in the tree's order."""
-        key = self._node(node)
-        out: list[Node] = []
-        stack = [key]
-        while stack:
-            n = stack.pop()
-            kids = self._children.get(n)
-            if kids:
-                stack.extend(reversed(kids))
-            else:
-                out.append(n)
-        return tuple(out)
+        i = self._id(node)
+        a = int(self._start[i])
+        return tuple(frozenset((m,)) for m in self._leaf[a : a + int(self._size[i])].tolist())
 
     def nodes_by_depth(self) -> tuple[tuple[Node, ...], ...]:
         """Nodes grouped by depth: entry ``d`` holds the nodes of depth ``d`` in pre-order."""
-        groups: list[list[Node]] = [[] for _ in range(max(self._depth.values()) + 1)]
-        for n in self._order:
-            groups[self._depth[n]].append(n)
-        return tuple(tuple(g) for g in groups)
+        self._guard_listing("the node listing")
+        order = np.argsort(self._depth, kind="stable")
+        bounds = np.searchsorted(self._depth[order], np.arange(int(self._depth.max()) + 2))
+        return tuple(
+            tuple(self._fs(i) for i in order[bounds[d] : bounds[d + 1]].tolist())
+            for d in range(len(bounds) - 1)
+        )
 
     def tiling(self, I: Modes) -> tuple[Node, ...]:
         """Θ(I; T): the maximal nodes of the tree contained in ``I``, in pre-order.
@@ -693,30 +951,66 @@ class ModeTree(Rich):
         >>> [sorted(n) for n in t.tiling([0, 1, 2, 3, 5])]
         [[0, 1, 2, 3], [5]]
         """
-        modes = frozenset(check_index_set(I, self._n, allow_empty=True))
+        modes = check_index_set(I, self._n, allow_empty=True)
+        marks = np.zeros(self._n + 1, np.int64)
+        if modes:
+            marks[1:][self._start[self._lid[list(modes)]]] = 1
+        inside = np.cumsum(marks)
         out: list[Node] = []
-        stack = [self._root] if modes else []
+        stack = [0] if modes else []
         while stack:
-            node = stack.pop()
-            if node <= modes:
-                out.append(node)
-            elif not node.isdisjoint(modes):
-                stack.extend(reversed(self._children[node]))
+            i = stack.pop()
+            a, z = int(self._start[i]), int(self._size[i])
+            count = int(inside[a + z] - inside[a])
+            if count == z:
+                out.append(self._fs(i))
+            elif count:
+                stack.extend(reversed(self._kid_ids(i)))
         return tuple(out)
 
     # ------------------------------------------------------------------ conversions
     def to_nested(self) -> Nested:
         """The nested-tuple form (the inverse of :meth:`from_nested`)."""
-        built: dict[Node, Nested] = {}
-        for node in reversed(self._order):
-            kids = self._children.get(node)
-            built[node] = tuple(built[c] for c in kids) if kids else next(iter(node))
-        return built[self._root]
+        K = len(self._parent)
+        leafmode = np.full(K, -1, np.int64)
+        leafmode[self._lid] = np.arange(self._n)
+        modes = leafmode.tolist()
+        built: list[Any] = [None] * K
+        kids = self._kid_lists()
+        for i in range(K - 1, -1, -1):
+            built[i] = tuple(built[k] for k in kids[i]) if kids[i] else modes[i]
+        return built[0]
+
+    def _kid_lists(self) -> list[list[int]]:
+        """Every node's child ids (one pass over the parent array)."""
+        kids: list[list[int]] = [[] for _ in range(len(self._parent))]
+        for i, p in enumerate(self._parent.tolist()):
+            if p >= 0:
+                kids[p].append(i)
+        return kids
 
     def canonical(self) -> ModeTree:
         """The same tree with every node's children sorted by their smallest mode."""
-        table = {n: tuple(sorted(k, key=min)) for n, k in self._children.items()}
-        return ModeTree(table, self._root, self._n)
+        K = len(self._parent)
+        kid_lists = self._kid_lists()
+        leafmode = np.full(K, -1, np.int64)
+        leafmode[self._lid] = np.arange(self._n)
+        lm = leafmode.tolist()
+        low = list(lm)
+        for i in range(K - 1, -1, -1):
+            if kid_lists[i]:
+                low[i] = min(low[k] for k in kid_lists[i])
+        parent: list[int] = []
+        modes: list[int] = []
+        stack = [(0, -1)]
+        while stack:
+            i, p = stack.pop()
+            j = len(parent)
+            parent.append(p)
+            modes.append(lm[i])
+            kids = sorted(kid_lists[i], key=low.__getitem__)
+            stack.extend((k, j) for k in reversed(kids))
+        return ModeTree._from_preorder(self._n, np.asarray(parent), np.asarray(modes))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description: modes, nested form, height and nodes by depth."""
@@ -729,16 +1023,16 @@ class ModeTree(Rich):
 
     def draw(self) -> str:
         """A text drawing of the tree, one node per line, children indented in order."""
-        lines: list[str] = [format_node(self._root)]
-        stack: list[tuple[Node, str, bool]] = [
-            (c, "", i == len(kids) - 1)
-            for kids in [self._children.get(self._root, ())]
-            for i, c in reversed(list(enumerate(kids)))
+        self._guard_listing("the drawing")
+        lines: list[str] = [format_node(self._fs(0))]
+        top = self._kid_ids(0)
+        stack: list[tuple[int, str, bool]] = [
+            (c, "", i == len(top) - 1) for i, c in reversed(list(enumerate(top)))
         ]
         while stack:
             node, prefix, last = stack.pop()
-            lines.append(prefix + ("└── " if last else "├── ") + format_node(node))
-            kids = self._children.get(node, ())
+            lines.append(prefix + ("└── " if last else "├── ") + format_node(self._fs(node)))
+            kids = self._kid_ids(node)
             child_prefix = prefix + ("    " if last else "│   ")
             stack.extend(
                 (c, child_prefix, i == len(kids) - 1) for i, c in reversed(list(enumerate(kids)))
@@ -768,13 +1062,15 @@ class ModeTree(Rich):
         return auto_svg(self)
 
     # --------------------------------------------------------------------- dunders
-    def _key(self) -> tuple[Any, ...]:
-        return (self._n, tuple((n, self._children.get(n, ())) for n in self._order))
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ModeTree):
             return NotImplemented
-        return self._hash == other._hash and self._key() == other._key()
+        return (
+            self._hash == other._hash
+            and self._n == other._n
+            and np.array_equal(self._parent, other._parent)
+            and np.array_equal(self._leaf, other._leaf)
+        )
 
     def __hash__(self) -> int:
         return self._hash
@@ -784,12 +1080,36 @@ class ModeTree(Rich):
             return f"ModeTree.from_nested({self.to_nested()!r})"
         return (
             f"<ModeTree over {self._n} modes, height {self.height}, "
-            f"{len(self._children)} interior nodes>"
+            f"{len(self._parent) - self._n} interior nodes>"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            (ModeTree.from_children, ({n: k for n, k in self._children.items()},))
-            if (self._n > 1)
-            else (ModeTree.from_nested, (0,))
-        )
+        leafmode = np.full(len(self._parent), -1, np.int64)
+        leafmode[self._lid] = np.arange(self._n)
+        return (_rebuild, (self._n, self._parent, leafmode))
+
+    def __copy__(self) -> ModeTree:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ModeTree:
+        return self
+
+
+def _rebuild(n: int, parent: np.ndarray, leafmode: np.ndarray) -> ModeTree:
+    # Unpickling: the compact form is trusted only after a structural check.
+    parent = np.asarray(parent, np.int64)
+    leafmode = np.asarray(leafmode, np.int64)
+    K = len(parent)
+    ok = (
+        K >= 1
+        and len(leafmode) == K
+        and parent[0] == -1
+        and bool(np.all((parent[1:] >= 0) & (parent[1:] < np.arange(1, K))))
+    )
+    if ok:
+        nk = np.bincount(parent[1:], minlength=K)
+        lm = leafmode[nk == 0]
+        ok = bool(np.all(nk != 1)) and np.array_equal(np.sort(lm), np.arange(n))
+    if not ok:
+        raise InvalidModeTreeError("the pickled mode tree is corrupt")
+    return ModeTree._from_preorder(n, parent, leafmode)

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
-from mtd import ModeTree, theorem7_bounds, trivial_bound
+from mtd import ModeTree, _reference, theorem7_bounds, trivial_bound
 from mtd.bounds import theorem7_exponents
 from mtd.strategies import index_sets, mode_trees
 
@@ -113,3 +113,14 @@ def test_tree_mincut_pays_a_copy_tensor_once():
     assert mtd.tree_mincut_bound(tree, left, r=2, M=2, dense_output=True) == 2
     # and a star tree with a dense output (CP with r components): rank <= r
     assert mtd.tree_mincut_bound(ModeTree.star(6), [0, 1, 2], r=3, M=5, dense_output=True) == 3
+
+
+@pytest.mark.parametrize("r", [2, 3])
+def test_theorem7_counts_split_nodes_not_sibling_pairs_for_kary_trees(r):
+    # the theory page, §5: for ((1,3,0),2) and I = {3} the two sibling pairs ({3},{1}) and
+    # ({3},{0}) would give r^2, but the generic rank is r (one split node)
+    tree = mtd.ModeTree.from_nested(((1, 3, 0), 2))
+    assert mtd.theorem7_bounds(tree, [3], r) == (r, r)
+    d = mtd.TreeDecomposition.random(tree, M=r, r=r, kind="integer", max_weight=1000, seed=0)
+    A = d.to_tensor(arithmetic="exact")
+    assert _reference.matricization_rank(A, [3]) == r  # python-flint, not mtd's ranks

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import sharing_pairs
 
 import mtd
-from mtd import MixedDecomposition, ModeTree, TreeDecomposition
+from mtd import MixedDecomposition, ModeTree, TreeDecomposition, _reference
 from mtd._probes import ProbeMatrix, entry_degree, randomize_plan
 from mtd.certify import GenericRank, default_prime, generic_rank
 from mtd.strategies import index_sets, mode_trees
@@ -23,12 +24,15 @@ def tree_dec(tree, M, r, **kw):
 
 
 def instance_ranks(make, I, seeds=(1, 2, 3)):
-    """Exact ranks (over Q) of materialized random integer instances (weights in ±1000)."""
+    """Exact ranks (over Q) of materialized random integer instances (weights in ±1000).
+
+    Ranked by python-flint on the theory page's matricization, not by mtd's ranks.
+    """
     out = []
     for s in seeds:
         d = make(s)
         A = d.to_tensor(arithmetic="exact")
-        out.append(mtd.matricization_rank(A, I, method="exact"))
+        out.append(_reference.matricization_rank(A, I))
     return out
 
 
@@ -102,11 +106,8 @@ def architectures(draw):
             )
 
         return make
-    n = draw(st.integers(2, 7))
-    T = draw(mode_trees(min_modes=n, max_modes=n, max_arity=3))
-    Tb = draw(mode_trees(min_modes=n, max_modes=n, max_arity=3))
-    common = sorted(mtd.common_interior(T, Tb), key=sorted)
-    mix = draw(st.lists(st.sampled_from(common), unique=True)) if common else []
+    # pairs that really share interior nodes (independent draws almost never do)
+    T, Tb, mix = draw(sharing_pairs(min_modes=3, max_modes=7))
     r, M = draw(st.sampled_from([2, 4])), draw(st.integers(1, 3))
 
     def make_mixed(seed, mw=1000):
@@ -128,9 +129,11 @@ def test_witness_bounds_and_certified_value(make, data):
     if res.certified:
         assert res.lower == max(ranks)
     probed = generic_rank(d, I, seed=1, method="probes")
-    assert probed.upper == res.upper and probed.lower <= res.upper
-    if probed.certified and res.certified:
-        assert probed.lower == res.lower
+    # the probe witness is judged against the independent instance ranks, not against
+    # the other method's (same-code) upper bound
+    assert probed.lower <= probed.upper and max(ranks) <= probed.upper
+    if probed.certified:
+        assert probed.lower == max(ranks)
 
 
 @settings(max_examples=30)

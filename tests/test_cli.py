@@ -63,4 +63,4 @@ def test_gap_text_and_errors(capsys):
     assert main(["gap", "--layers", "3", "--k", "3", "--rank", "4"]) == 2
     assert "L >= k + 1" in capsys.readouterr().err
     assert main(["gap", "--layers", "4", "--k", "2", "--rank", "5"]) == 2
-    assert "r must be even" in capsys.readouterr().err
+    assert "error: --rank must be even" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
+from mtd import _reference
 from mtd.decompositions import G_FUNCTIONS, MixedDecomposition, mixed_to_tensor
 
 P = 1_000_003
@@ -188,3 +189,20 @@ def test_mixed_errors():
         )
     with pytest.raises(mtd.InvalidArgumentTypeError, match="must be a MixedDecomposition"):
         mixed_to_tensor(MixedDecomposition.random(T3, TB3, [], M=2, r=2).tree_decompositions()[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_integer_defaults_reach_the_generic_ranks_of_the_n8_example(seed):
+    # the N = 8 example: with weights in -2..2 the best of three draws gave 5 and
+    # 8; the default range must give the generic r^4 = 16 (mixed) and 2r^3 - r^2 = 12
+    # (plain sum) on every draw.  Ranks by python-flint, independently of mtd's ranks.
+    T, Tb = mtd.ModeTree.from_dilations([1, 2, 4]), mtd.ModeTree.from_dilations([2, 1, 4])
+    mix = [frozenset(range(4)), frozenset(range(4, 8))]
+    I, r = [0, 2, 4, 5], 2
+    mixed = MixedDecomposition.random(T, Tb, mix, M=3, r=r, kind="integer", seed=seed)
+    plain = MixedDecomposition.random(T, Tb, [], M=3, r=r, kind="integer", seed=seed)
+    rank = {
+        name: _reference.matricization_rank(d.to_tensor(arithmetic="exact"), I)
+        for name, d in (("mixed", mixed), ("plain", plain))
+    }
+    assert rank == {"mixed": r**4, "plain": 2 * r**3 - r**2}

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
+from mtd import _reference
 from mtd.decompositions import MixedDecomposition, n_parameters
 from mtd.errors import InvalidArgumentError, InvalidArgumentTypeError
 from mtd.networks import DilatedConvNet, InterconnectedDilatedNets, interconnectable_layers
@@ -64,7 +65,7 @@ def pairs(draw, *, g=None, tied=True, max_layers=4):
     g = draw(st.sampled_from(["product", "relu", "max", "relu_sum"])) if g is None else g
     seed = draw(st.integers(0, 2**16))
     return InterconnectedDilatedNets.swapped_pair(
-        L, k, channels, mix, g=g, kind="integer", seed=seed, tied=tied
+        L, k, channels, mix, g=g, kind="integer", seed=seed, tied=tied, max_weight=2
     )
 
 
@@ -113,7 +114,20 @@ def test_grid_tensor_equals_mixed_decomposition_exactly(nets, seed):
     A = nets.grid_tensor(V, None, method="forward")
     B = nets.to_decomposition(V).to_tensor(None, arithmetic="exact")
     assert A.dtype.kind == "i" and np.array_equal(A, B)
-    assert np.array_equal(nets.grid_tensor(V, None), B)
+    # the default route (the decomposition) against eq. 4 evaluated independently
+    d = nets.to_decomposition(V)
+    G = nets.grid_tensor(V, None)
+    for y in range(G.shape[0]):
+        R = _reference.eq4_tensor(
+            d.T.to_nested(),
+            d.T_bar.to_nested(),
+            d.mixture_nodes,
+            d.discretizers,
+            d.weights,
+            d.weights_bar,
+            output=y,
+        )
+        assert np.array_equal(G[y], R)
 
 
 @pytest.mark.parametrize("mix", [[2], [2, 4], [4], []])

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
-from mtd import _modular, ranks
+from mtd import _modular, _reference, ranks
 from mtd.errors import (
     AmbiguousRankWarning,
     InvalidArgumentError,
@@ -299,7 +299,8 @@ def test_complement_invariance_and_bound(data):
         == mtd.matricization_rank(A, Ic, method="modular")
         <= r
     )
-    assert r == mtd.matrix_rank(mtd.matricize(A, I), method="exact")
+    # an independent route: index-mapping matricization, python-flint's rank
+    assert r == _reference.exact_rank(_reference.matricize(A, I))
 
 
 @given(st.data())
@@ -637,3 +638,29 @@ def test_padic_certificate():
     assert _modular.padic_vanishes(B.astype(object), 1, 20.0) is None
     assert _modular.padic_vanishes(B * 2**40, 1, 70.0) is None  # entries too large
     assert _modular.padic_vanishes(np.zeros((2, 2), dtype=np.int64), 1, 1.0) is None  # D singular
+
+
+# Moduli an exact rank might be tempted to stop at: the largest primes below 2^16..2^32
+# (float-exact elimination) and 2^61..2^64 (machine words), and the default prime.
+NATURAL_PRIMES = sorted(
+    {sympy.prevprime(2**k) for k in (*range(16, 33), 61, 62, 63, 64)} | {mtd.DEFAULT_PRIME}
+)
+
+
+@pytest.mark.parametrize("backend", [None, "numpy", "flint", "sympy"])
+def test_exact_rank_is_not_a_rank_modulo_a_natural_prime(backend):
+    # diag(1, p) and [[1, 3], [5, 15 + p]] have rank 2 over Q and rank 1 modulo p
+    for p in NATURAL_PRIMES:
+        dtype = np.int64 if 15 + p < 2**63 else object
+        for X in (np.array([[1, 0], [0, p]], dtype=dtype), np.array([[1, 3], [5, 15 + p]], dtype)):
+            assert mtd.matrix_rank(X, method="exact", backend=backend) == 2, (p, X)
+    big = math.prod(NATURAL_PRIMES)
+    X = np.array([[1, 7, 0], [2, 14 + big, 0], [0, 0, 1]], dtype=object)  # det = big
+    assert mtd.matrix_rank(X, method="exact", backend=backend) == 3
+    # a larger int64 matrix whose rank drops modulo every natural prime at once
+    rng = np.random.default_rng(0)
+    for p in NATURAL_PRIMES[:17]:
+        B = rng.integers(-1000, 1001, size=(12, 12))
+        B[:, -1] = B[:, :-1] @ rng.integers(-3, 4, size=11)  # rank 11 ...
+        B[0, -1] += p  # ... plus p on one entry: rank 12 over Q, 11 modulo p
+        assert mtd.matrix_rank(B, method="exact", backend=backend) == 12, p

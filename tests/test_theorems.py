@@ -16,9 +16,14 @@ def test_quick_run_holds_and_reports():
     assert all(r.holds for r in reports), theorems.reports_to_markdown(reports)
     md = theorems.reports_to_markdown(reports)
     assert md.count("\n") == len(reports) + 1 and "| holds |" in md
+    assert "| independent route |" in md.splitlines()[0]
     data = json.loads(theorems.reports_to_json(reports))
     assert data["all_hold"] and len(data["checks"]) == len(CHECKS)
     assert reports[0].to_dict()["verdict"] == "holds"
+    # every check names the independent route its expectation took, in every format
+    assert all(r.independent for r in reports)
+    assert [c["independent"] for c in data["checks"]] == [r.independent for r in reports]
+    assert all(r.independent.replace("|", "\\|") in md for r in reports)
 
 
 # Each check must be able to fail: break the code it checks and watch the verdict flip.
@@ -50,14 +55,16 @@ def test_theorem7_check_fails_on_wrong_bounds(monkeypatch):
 
 
 def test_rank_check_fails_on_wrong_rank(monkeypatch):
-    monkeypatch.setattr(theorems, "matrix_rank", lambda X, method: min(np.shape(X)))
+    monkeypatch.setattr(theorems, "matrix_rank", lambda X, method, **kw: min(np.shape(X)))
     assert not theorems.check_exact_ranks(n_cases=10).holds
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_each_check_is_timed(name):
+def test_each_check_holds_and_names_its_route(name):
     rep = CHECKS[name](**theorems._QUICK[name])
-    assert rep.seconds >= 0 and rep.setting and rep.expected and rep.measured
+    assert rep.holds, rep.to_markdown()
+    assert rep.verdict == "holds" and rep.independent
+    assert rep.seconds > 0 and rep.setting and rep.expected and rep.measured
 
 
 def test_theorem7_check_fails_when_ranks_exceed_bounds(monkeypatch):
@@ -80,8 +87,8 @@ def test_claim5_check_fails_on_a_wrong_embedding(monkeypatch):
     assert not theorems.check_claim5(n_hybrids=3).holds
 
 
-def test_separating_example_check_fails_on_wrong_ranks(monkeypatch):
-    monkeypatch.setattr(theorems, "matricization_rank", lambda A, I, method: 1)
+def test_separating_example_check_fails_on_wrong_bounds(monkeypatch):
+    monkeypatch.setattr(theorems, "theorem7_bounds", lambda tree, I, r: (r**6, r**6))
     assert not theorems.check_separating_example(ks=(2,)).holds
 
 
@@ -90,7 +97,7 @@ def test_separating_example_check_fails_on_wrong_ranks(monkeypatch):
     [
         ("separating_example", {"ks": (2,)}),
         ("depth_efficiency", {"N": 8}),
-        ("pooling_geometry", {}),
+        ("pooling_geometry", {"big": False, "partitions": ("checkerboard",)}),
         ("overlapping", {"windows": (1, 2)}),
     ],
 )
@@ -119,4 +126,4 @@ def test_mixed_vs_sum_check_fails_when_the_mixed_rank_is_low(monkeypatch):
         )
 
     monkeypatch.setattr(mtd.certify, "generic_rank", capped)
-    assert not theorems.check_mixed_vs_sum().holds
+    assert not theorems.check_mixed_vs_sum(paper=False).holds

@@ -7,6 +7,8 @@
   of size ``2h``.
 * :func:`hierarchical_svd`, :class:`HierarchicalTensor`, :func:`tree_rank_profile` —
   hierarchical SVD of a given tensor along a tree, and its node ranks.
+* :func:`fit` — fit a tree or mixed decomposition to a dense or partly observed
+  tensor (alternating least squares or L-BFGS-B over reverse-mode gradients).
 * TensorLy interop (:func:`to_tensorly_cp`, :func:`from_tensorly_cp`,
   :func:`to_tensorly_tt`, :func:`from_tensorly_tt`) and parameter counts.
 
@@ -19,6 +21,7 @@ from ._arith import DEFAULT_PRIME as MODULAR_PRIME
 from ._plan import G_FUNCTIONS, Plan
 from .embed import embed_hybrid
 from .evaluate import contract_leaf_vectors, decomposition_to_tensor, grid_entries
+from .fitting import FIT_METHODS, FitResult, fit
 from .hierarchical import HierarchicalTensor, hierarchical_svd, tree_rank_profile
 from .interop import from_tensorly_cp, from_tensorly_tt, to_tensorly_cp, to_tensorly_tt
 from .mixed import MixedDecomposition, mixed_to_tensor
@@ -26,7 +29,9 @@ from .params import n_parameters, parameter_count
 from .tree import TreeDecomposition, tree_to_tensor
 
 __all__ = [
+    "FIT_METHODS",
     "G_FUNCTIONS",
+    "FitResult",
     "MODULAR_PRIME",
     "HierarchicalTensor",
     "MixedDecomposition",
@@ -35,6 +40,7 @@ __all__ = [
     "contract_leaf_vectors",
     "decomposition_to_tensor",
     "embed_hybrid",
+    "fit",
     "from_tensorly_cp",
     "from_tensorly_tt",
     "grid_entries",

@@ -56,15 +56,24 @@ def check_prime(prime: Any) -> int:
 class Arith:
     """One arithmetic: conversions, matrix products and the generalized products ``g``."""
 
-    def __init__(self, kind: str, dtype: Any, prime: int | None = None):
+    def __init__(self, kind: str, dtype: Any, prime: int | None = None, *, bound: int = 0):
         self.kind = kind
         self.dtype = np.dtype(dtype)
         self.prime = prime
+        self.bound = int(bound)
 
     @property
     def itemsize(self) -> int:
-        """Bytes per entry used for memory-limit checks (objects: pointer plus a small int)."""
-        return 36 if self.dtype == object else self.dtype.itemsize
+        """Bytes per entry used for memory-limit checks.
+
+        For ``object`` arrays of Python ints: the pointer, the int object for numbers up to
+        ``bound`` and the temporaries of evaluation (the size model's measured estimate).
+        """
+        if self.dtype == object:
+            from .._sizes import object_int_bytes
+
+            return object_int_bytes(self.bound.bit_length())
+        return self.dtype.itemsize
 
     def convert(self, a: np.ndarray) -> np.ndarray:
         """An array in this arithmetic's dtype (residues for modular; Python ints kept exact)."""
@@ -111,8 +120,14 @@ class Arith:
         k = a.shape[-1]
         if k * (p - 1) ** 2 <= _INT64_MAX:
             res = np.matmul(a, b)
+        elif k >= 2 ** (63 - 31 - _LIMB):
+            # Limb products need a shorter inner dimension: sum chunks of it mod p.
+            step = 2 ** (63 - 31 - _LIMB) - 1
+            res = np.zeros((a.shape[0], b.shape[1]), np.int64)
+            for s in range(0, k, step):
+                res += self.matmul(a[:, s : s + step], b[s : s + step])
+                res %= p
         else:
-            assert k < 2 ** (63 - 31 - _LIMB), "inner dimension too large for limb products"
             lo = np.bitwise_and(b, (1 << _LIMB) - 1)
             hi = np.right_shift(b, _LIMB)
             res = np.matmul(a, hi)

@@ -475,7 +475,8 @@ def dense_tensor(
             if isinstance(st, LeafStep):
                 v = _leaf_value(st, Arith("exact", object), _Converter(arith))
                 leaf_bounds[st.slot] = int(np.abs(v).max()) if v.size else 0
-        arith = Arith("exact", exact_dtype(plan_bound(plan, leaf_bounds)))
+        bound = plan_bound(plan, leaf_bounds)
+        arith = Arith("exact", exact_dtype(bound), bound=bound)
     shape = plan.shape if output is not None else (len(rows), *plan.shape)
     check_allocation(shape, arith.itemsize, max_bytes=max_bytes, what="the dense tensor")
     out = arith.empty((len(rows), math.prod(plan.shape)))

@@ -91,7 +91,8 @@ def evaluate_points(
     }
     if arith.kind == "exact":
         bounds = {s: (int(np.abs(v).max()) if v.size else 0) for s, v in leaf_vals.items()}
-        arith = Arith("exact", exact_dtype(plan_bound(plan, bounds)))
+        bound = plan_bound(plan, bounds)
+        arith = Arith("exact", exact_dtype(bound), bound=bound)
         leaf_vals = {s: np.asarray(v, dtype=arith.dtype) for s, v in leaf_vals.items()}
     op = arith.g_op(plan.g)
     conv: dict[int, np.ndarray] = {}

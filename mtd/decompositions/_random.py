@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sizes import check_bytes
 from .._validation import _is_int, check_int
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
@@ -43,6 +44,7 @@ def random_array(
     max_weight: int,
 ) -> np.ndarray:
     """A random weight array of ``shape`` (first axis: the node's channels)."""
+    check_bytes(shape, 8, what="a random weight array")
     if kind == "integer":
         return rng.integers(-max_weight, max_weight + 1, size=shape, dtype=np.int64)
     rows = shape[0]
@@ -60,6 +62,7 @@ def random_discretizers(
     rng: np.random.Generator, M: int, r_in: int, kind: str, max_weight: int
 ) -> np.ndarray:
     """An ``(M, r_in)`` discretizer matrix of the given kind."""
+    check_bytes((M, r_in), 8, what="the discretizers")
     if kind == "integer":
         if M >= r_in:
             extra = rng.integers(-max_weight, max_weight + 1, size=(M - r_in, r_in))

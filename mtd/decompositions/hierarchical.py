@@ -27,12 +27,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from .._validation import _is_int, check_int
+from .._frozen import FrozenMap
+from .._validation import _is_int, check_int, check_rtol
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..matricization import matricize
 from ..trees import ModeTree
@@ -87,13 +87,13 @@ class HierarchicalTensor:
         """Every node's rank ``k_ν`` (leaves included; the root has 1)."""
         out = {frozenset((m,)): int(u.shape[1]) for m, u in self.leaf_bases.items()}
         out.update({n: int(b.shape[0]) for n, b in self.transfer.items()})
-        return MappingProxyType(out)
+        return FrozenMap(out)
 
     @property
     def truncation_errors(self) -> Mapping[Node, float]:
         """``sqrt(Σ_{i > k_ν} σ_i²)`` per non-root node: each is ``≤ ‖A − A_best‖_F``."""
         r = self.ranks
-        return MappingProxyType(
+        return FrozenMap(
             {n: float(np.sqrt(np.sum(s[r[n] :] ** 2))) for n, s in self.singular_values.items()}
         )
 
@@ -187,10 +187,13 @@ def hierarchical_svd(
     """
     if not isinstance(tree, ModeTree):
         raise InvalidArgumentTypeError(f"tree must be a ModeTree; got {type(tree).__name__}")
+    rtol = check_rtol(rtol)
     arr = np.asarray(A)
     if arr.dtype.kind not in "iuf":
         raise InvalidArgumentTypeError(f"A must be a real numeric array; got dtype {arr.dtype}")
     arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise InvalidArgumentError("A must be finite; got NaN or inf entries")
     if arr.ndim != tree.n_modes or arr.ndim < 2:
         raise InvalidArgumentError(
             f"A must have one axis per mode of the tree ({tree.n_modes}, at least 2); got "
@@ -221,9 +224,9 @@ def hierarchical_svd(
     bound = float(np.sqrt(sum(discarded.values())))
     return HierarchicalTensor(
         tree,
-        MappingProxyType(leaf_bases),
-        MappingProxyType(transfer),
-        MappingProxyType(svals),
+        FrozenMap(leaf_bases),
+        FrozenMap(transfer),
+        FrozenMap(svals),
         bound,
     )
 

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from .._rich import Rich
+from .._sizes import check_shapes
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..hybrids import _check_mixture, inclusion_order
 from ..trees import ModeTree, format_node
@@ -154,7 +155,7 @@ class MixedDecomposition(PlanEvaluators, Rich):
         g: str = "product",
         seed: Seed = None,
         r_input: int | None = None,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ) -> MixedDecomposition:
         """A mixed decomposition of size ``r`` (even) with random weights.
 
@@ -171,8 +172,17 @@ class MixedDecomposition(PlanEvaluators, Rich):
         seed : None, int or numpy.random.Generator
         r_input : int, optional
             Columns of the discretizers; default ``r``.
-        max_weight : int, default 2
-            Range of integer weights.
+        max_weight : int, default 1000
+            Integer weights (``kind="integer"``) are uniform in
+            ``-max_weight..max_weight``: wide enough that ranks are generic with high
+            probability.  A matricization's rank falls below its generic value ``R``
+            only where an ``R × R`` minor, a non-zero polynomial of degree ``D`` in the
+            weights, vanishes: by Schwartz–Zippel with probability at most
+            ``D / (2·max_weight + 1)``, where ``D ≤ R·(number of weight and discretizer
+            entries multiplied into one entry)`` (``R·(2N - 1)`` for a binary tree with
+            random discretizers) — a loose bound; ``k`` independent draws fail together
+            with probability at most its ``k``-th power.  Tiny ranges such as ``2`` give
+            non-generic ranks often.
 
         Returns
         -------
@@ -197,16 +207,28 @@ class MixedDecomposition(PlanEvaluators, Rich):
             raise InvalidArgumentError(
                 f"r must be even (mixture nodes swap the first r/2 channels); got {r}"
             )
-        max_weight = check_int(max_weight, "max_weight", minimum=1)
+        max_weight = check_max_weight(max_weight)
         r_in = r if r_input is None else check_int(r_input, "r_input", minimum=1)
-        rng = np.random.default_rng(seed)
-        V = random_discretizers(rng, M, r_in, kind, max_weight)
-        ws = []
         for tree in (T, T_bar):
             if not isinstance(tree, ModeTree):
                 raise InvalidArgumentTypeError(
                     f"T and T_bar must be ModeTrees; got {type(tree).__name__}"
                 )
+        check_shapes(
+            [(M, r_in)]
+            + [
+                (r, r_in if tree.is_leaf(c) else r)
+                for tree in (T, T_bar)
+                for n in tree.interior_nodes
+                for c in tree.children(n)
+            ],
+            8,
+            what="the random weights and discretizers",
+        )
+        rng = as_rng(seed)
+        V = random_discretizers(rng, M, r_in, kind, max_weight)
+        ws = []
+        for tree in (T, T_bar):
             ws.append(
                 {
                     n: [
@@ -395,7 +417,7 @@ def mixed_to_tensor(
     --------
     >>> T, Tb = mtd.ModeTree.baseline(2), mtd.ModeTree.swapped(2, 2)
     >>> d = mtd.decompositions.MixedDecomposition.random(
-    ...     T, Tb, [T.root], M=2, r=2, kind="integer", seed=1)
+    ...     T, Tb, [T.root], M=2, r=2, kind="integer", seed=1, max_weight=2)
     >>> A = mtd.decompositions.mixed_to_tensor(d, arithmetic="exact")
     >>> A.dtype, A.shape
     (dtype('int64'), (2, 2, 2, 2))

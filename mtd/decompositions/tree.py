@@ -39,7 +39,7 @@ and modular evaluation possible; anything else is ``float64``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -47,7 +47,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree
 from ._dense import dense_tensor
@@ -179,7 +179,7 @@ class TreeDecomposition(PlanEvaluators, Rich):
         tied: bool = False,
         form: str = "eq3",
         r_input: int | None = None,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ) -> TreeDecomposition:
         """A tree decomposition with random weights and discretizers.
 
@@ -203,8 +203,17 @@ class TreeDecomposition(PlanEvaluators, Rich):
         r_input : int, optional
             Columns of the discretizers (``r_0``); default ``r`` (required when ``r`` is
             a mapping).
-        max_weight : int, default 2
-            Range of integer weights.
+        max_weight : int, default 1000
+            Integer weights (``kind="integer"``) are uniform in
+            ``-max_weight..max_weight``: wide enough that ranks are generic with high
+            probability.  A matricization's rank falls below its generic value ``R``
+            only where an ``R × R`` minor, a non-zero polynomial of degree ``D`` in the
+            weights, vanishes: by Schwartz–Zippel with probability at most
+            ``D / (2·max_weight + 1)``, where ``D ≤ R·(number of weight and discretizer
+            entries multiplied into one entry)`` (``R·(2N - 1)`` for a binary tree with
+            random discretizers) — a loose bound; ``k`` independent draws fail together
+            with probability at most its ``k``-th power.  Tiny ranges such as ``2`` give
+            non-generic ranks often.
 
         Returns
         -------
@@ -223,14 +232,15 @@ class TreeDecomposition(PlanEvaluators, Rich):
         kind = check_kind(kind)
         form = check_form(form)
         check_g(g)
-        max_weight = check_int(max_weight, "max_weight", minimum=1)
+        max_weight = check_max_weight(max_weight)
         size = size_function(tree, r)
         if r_input is None:
             if isinstance(r, Mapping):
                 raise InvalidArgumentError("r_input is required when r is a mapping")
             r_input = int(r)
         r_in = check_int(r_input, "r_input", minimum=1)
-        rng = np.random.default_rng(seed)
+        _check_random_sizes(tree, M, r_in, size, form=form, tied=tied)
+        rng = as_rng(seed)
         V = random_discretizers(rng, M, r_in, kind, max_weight)
         leaf_weights: Any = None
         sizes: dict[Node, int] = {}
@@ -419,3 +429,43 @@ def tree_to_tensor(
             f"decomposition must be a TreeDecomposition; got {type(decomposition).__name__}"
         )
     return dense_tensor(decomposition.plan, output, arithmetic=arithmetic, prime=prime)
+
+
+def _check_random_sizes(
+    tree: ModeTree, M: int, r_in: int, size: Any, *, form: str, tied: bool
+) -> None:
+    # The size model of ``TreeDecomposition.random``: every array it will draw, summed
+    # (with early exit) and refused over the memory limit before anything is drawn.
+    from .._sizes import check_shapes
+
+    def leaf_size(leaf: Node) -> int:
+        try:
+            return int(size(leaf))
+        except InvalidArgumentError:
+            return r_in
+
+    def shapes() -> Iterator[tuple[int, ...]]:
+        yield (M, r_in)
+        sizes: dict[Node, int] = {}
+        if form != "eq3":
+            for leaf in tree.leaves[: 1 if tied else None]:
+                yield (leaf_size(leaf), r_in)
+        seen: set[Any] = set()
+        for node in reversed(tree.nodes):
+            if tree.is_leaf(node):
+                sizes[node] = leaf_size(node) if form != "eq3" else r_in
+                continue
+            sizes[node] = int(size(node))
+            key: Any = tree.depth(node) if tied else node
+            if key in seen:
+                continue
+            seen.add(key)
+            csz = [sizes[c] for c in tree.children(node)]
+            if form == "eq3":
+                yield from ((sizes[node], c) for c in csz)
+            elif form == "colt":
+                yield (sizes[node], csz[0])
+            else:
+                yield (sizes[node], *csz)
+
+    check_shapes(shapes(), 8, what="the random weights and discretizers")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sizes import check_bytes
 from .._validation import _is_int, check_int
 from ..decompositions import G_FUNCTIONS
 from ..decompositions._arith import Arith, g_apply
@@ -161,6 +162,7 @@ def random_weight(
 ) -> np.ndarray:
     """Integers in ``-max_weight..max_weight``, or Gaussians with variance ``1/fan_in``."""
     arr: np.ndarray
+    check_bytes(shape, 8, what="a random weight array")
     if kind == "integer":
         arr = rng.integers(-max_weight, max_weight + 1, size=shape, dtype=np.int64)
     else:

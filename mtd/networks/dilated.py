@@ -41,7 +41,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..decompositions import TreeDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
@@ -93,8 +93,12 @@ class DilatedConvNet(Rich):
         Random weights: ``N(0, 1/r_{l-1})``, or integers in ``-max_weight..max_weight``.
     tied : bool, default True
         Stationary (one weight pair per layer) or one pair per node.
-    max_weight : int, default 2
-        Range of random integer weights.
+    max_weight : int, default 1000
+        Range of random integer weights, ``-max_weight..max_weight``: wide enough that
+        ranks are generic with high probability (Schwartz–Zippel: a rank below the
+        generic ``R`` needs an ``R × R`` minor of degree ``D`` in the weights to vanish,
+        probability at most ``D / (2·max_weight + 1)``; see
+        :meth:`mtd.TreeDecomposition.random`).
 
     Raises
     ------
@@ -134,7 +138,7 @@ class DilatedConvNet(Rich):
         weights: Any = None,
         kind: str = "gaussian",
         tied: bool = True,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ):
         tree = ModeTree.from_dilations(dilations)
         L = tree.height
@@ -153,8 +157,8 @@ class DilatedConvNet(Rich):
         self._tied = tied
         if weights is None:
             kind = check_kind(kind)
-            max_weight = check_int(max_weight, "max_weight", minimum=1)
-            rng = np.random.default_rng(seed)
+            max_weight = check_max_weight(max_weight)
+            rng = as_rng(seed)
             if tied:
                 layers = [self._random_pair(rng, l, kind, max_weight) for l in range(1, L + 1)]
             else:

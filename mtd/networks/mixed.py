@@ -26,7 +26,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import _is_int
+from .._validation import _is_int, as_rng
 from ..decompositions import MixedDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
@@ -211,7 +211,7 @@ class InterconnectedDilatedNets(Rich):
         seed: Seed = None,
         kind: str = "gaussian",
         tied: bool = True,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ) -> InterconnectedDilatedNets:
         """Two random networks with the same ``channels``, interconnected at ``mix_layers``.
 
@@ -228,7 +228,7 @@ class InterconnectedDilatedNets(Rich):
         -------
         InterconnectedDilatedNets
         """
-        rng = np.random.default_rng(seed)
+        rng = as_rng(seed)
         nets = [
             DilatedConvNet(d, channels, g=g, seed=rng, kind=kind, tied=tied, max_weight=max_weight)
             for d in (dilations_a, dilations_b)

@@ -47,7 +47,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import _is_int, check_int
+from .._validation import _is_int, as_rng, check_int, check_max_weight
 from ..decompositions import TreeDecomposition, decomposition_to_tensor
 from ..decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -153,7 +153,12 @@ class OverlappingConvAC(Rich):
         ``(R, R, r_l, r_{l-1})`` (2-D), ``W[k]`` the linear form at window offset ``k``;
         then the output layer ``(n_outputs, r_L)``.  Default: random.
     kind : {"gaussian", "integer"}, default "gaussian"
-    max_weight : int, default 2
+    max_weight : int, default 1000
+        Range of random integer weights, ``-max_weight..max_weight``: wide enough that
+        ranks are generic with high probability (Schwartz–Zippel: a rank below the
+        generic ``R`` needs an ``R × R`` minor of degree ``D`` in the weights to vanish,
+        probability at most ``D / (2·max_weight + 1)``; see
+        :meth:`mtd.TreeDecomposition.random`).
 
     Raises
     ------
@@ -199,7 +204,7 @@ class OverlappingConvAC(Rich):
         seed: Seed = None,
         weights: Any = None,
         kind: str = "gaussian",
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ):
         if _is_int(input_shape):
             shape: tuple[int, ...] = (check_int(input_shape, "input_shape", minimum=1),)
@@ -241,8 +246,8 @@ class OverlappingConvAC(Rich):
         self._build_structure()
         if weights is None:
             kind = check_kind(kind)
-            max_weight = check_int(max_weight, "max_weight", minimum=1)
-            rng = np.random.default_rng(seed)
+            max_weight = check_max_weight(max_weight)
+            rng = as_rng(seed)
             Ws = [
                 random_weight(rng, self._wshape(l), kind, max_weight, chans[l - 1])
                 for l in range(1, L + 1)

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._rich import Rich
 from .._typing import Seed
-from .._validation import check_int
+from .._validation import as_rng, check_int, check_max_weight
 from ..decompositions import TreeDecomposition
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
@@ -94,7 +94,12 @@ class PoolingConvAC(Rich):
     kind : {"gaussian", "integer"}, default "gaussian"
     tied : bool, default True
         Weight sharing (a convolution) or one matrix per node.
-    max_weight : int, default 2
+    max_weight : int, default 1000
+        Range of random integer weights, ``-max_weight..max_weight``: wide enough that
+        ranks are generic with high probability (Schwartz–Zippel: a rank below the
+        generic ``R`` needs an ``R × R`` minor of degree ``D`` in the weights to vanish,
+        probability at most ``D / (2·max_weight + 1)``; see
+        :meth:`mtd.TreeDecomposition.random`).
 
     Raises
     ------
@@ -140,7 +145,7 @@ class PoolingConvAC(Rich):
         weights: Any = None,
         kind: str = "gaussian",
         tied: bool = True,
-        max_weight: int = 2,
+        max_weight: int = 1000,
     ):
         if not isinstance(tree, ModeTree):
             raise InvalidArgumentTypeError(f"tree must be a ModeTree; got {type(tree).__name__}")
@@ -179,8 +184,8 @@ class PoolingConvAC(Rich):
         self._levels: tuple[tuple[Node, ...], ...] = tuple(by_depth[L - h] for h in range(L + 1))
         if weights is None:
             kind = check_kind(kind)
-            max_weight = check_int(max_weight, "max_weight", minimum=1)
-            rng = np.random.default_rng(seed)
+            max_weight = check_max_weight(max_weight)
+            rng = as_rng(seed)
             if tied:
                 layers = [
                     random_weight(rng, self._shape(h), kind, max_weight, self._shape(h)[1])

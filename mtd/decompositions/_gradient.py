@@ -1,0 +1,526 @@
+"""Reverse mode over a plan: values at grid points, adjoints, gradients and linear maps.
+
+Written once over the plan's steps (:mod:`mtd.decompositions._plan`), in float64,
+at a batch of ``B`` grid points (one index per mode, as in the pointwise evaluator):
+
+* :func:`forward` runs the plan and keeps a *tape* — every step's inputs, the
+  operands of its ``g``-fold and the fold's partial results;
+* :func:`backward` walks the tape in reverse from a seed ``s`` (one number per point)
+  and returns, for every array of the plan, its *uses*: pairs ``(left, right)`` of
+  ``(B, p)`` and ``(B, q)`` arrays such that the derivative of ``s[b] · out[b]`` with
+  respect to the array (viewed as ``p × q``) is ``left[b] ⊗ right[b]``.
+
+Summing the uses over ``b`` gives the gradient of ``Σ_b s[b] out[b]``
+(:func:`gradients`).  Keeping them per point with ``s = 1`` gives the Jacobian of
+the outputs with respect to one array; when ``g`` is the product and the array is
+used once, the output is *affine* in it, ``out[b] = ⟨J_b, X⟩ + c_b`` (multilinear
+in the plan's arrays, and linear in a once-used one), which is what alternating
+least squares solves (:func:`design_matrix`).
+
+Derivatives of ``g`` (per element; at a kink the one-sided choice below):
+``product`` ``(b, a)``; ``relu`` = ``max(a + b, 0)``: ``(1, 1)·[a + b > 0]``;
+``max`` = ``max(a, b, 0)``: ``([a ≥ b, a > 0], [b > a, b > 0])``;
+``relu_sum`` = ``max(a, 0) + max(b, 0)``: ``([a > 0], [b > 0])``.
+
+Points sharing the indices of a node's modes share its value, so with
+``dedup=True`` (:func:`point_layout`) every slot holds a *table* with one row per
+distinct sub-index over its modes (at most ``Π dims`` rows, as in the dense
+evaluator), rows are gathered from the children's tables and adjoints are
+scatter-added back; a dense target then costs about as much as one dense
+evaluation.  ``dedup=False`` keeps one row per point, which is what the per-point
+uses (:func:`design_matrix`) need.
+
+Arrays are looked up through ``params`` (``id`` of the plan's array -> the current
+value), so an optimizer updates values without recompiling the plan.  Discretizers
+(the leaves' ``matrix``) get a gradient too, scattered over the indexed rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._config import check_allocation
+from ._plan import LeafStep, NodeStep, Plan, SwapStep
+
+__all__ = [
+    "Layout",
+    "Tape",
+    "Use",
+    "backward",
+    "design_matrix",
+    "forward",
+    "gradients",
+    "point_design",
+    "point_layout",
+    "use_counts",
+]
+
+
+@dataclass
+class Use:
+    """One use of an array: ``d(s·out)[b] / d array = left[b] ⊗ right[b]`` (on ``rows``)."""
+
+    key: int
+    left: np.ndarray
+    right: np.ndarray
+    rows: int | None = None
+    """For an output layer only row ``rows`` is used."""
+    index: np.ndarray | None = None
+    """For a leaf's matrix: ``left`` is the one-hot of these row indices (not formed)."""
+
+
+@dataclass
+class Layout:
+    """Which table row every point reads, per slot (``None``: one row per point)."""
+
+    n_points: int
+    indices: dict[int, np.ndarray]
+    leaf_rows: dict[int, np.ndarray]
+    """Per leaf slot: the mode index of each table row."""
+    inverse: dict[int, np.ndarray | None]
+    """Per slot: the table row of each point."""
+    child_rows: dict[int, tuple[np.ndarray | None, ...]]
+    """Per node slot: for each child, the child's table row of each of the node's rows."""
+    n_rows: dict[int, int]
+
+
+def _rows(idx: np.ndarray, dims: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of the ``(B, s)`` sub-indices, lexicographic: (a point of each, inverse)."""
+    if math.prod(dims) < 2**62:
+        code = np.ravel_multi_index(tuple(idx.T), tuple(dims))
+        _, first, inv = np.unique(code, return_index=True, return_inverse=True)
+    else:
+        _, first, inv = np.unique(idx, axis=0, return_index=True, return_inverse=True)
+    return first, inv.reshape(-1)
+
+
+def point_layout(plan: Plan, indices: Mapping[int, np.ndarray], *, dedup: bool) -> Layout:
+    """The table layout of every slot for the points ``indices[mode]`` (``(B,)`` each)."""
+    B = len(next(iter(indices.values())))
+    lay = Layout(B, dict(indices), {}, {}, {}, {})
+    done: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    for step in plan.steps:
+        if isinstance(step, LeafStep):
+            col = np.asarray(indices[step.mode])
+            if dedup:
+                uniq, inv = np.unique(col, return_inverse=True)
+                lay.leaf_rows[step.slot], lay.inverse[step.slot] = uniq, inv.reshape(-1)
+                lay.n_rows[step.slot] = len(uniq)
+            else:
+                lay.leaf_rows[step.slot], lay.inverse[step.slot] = col, None
+                lay.n_rows[step.slot] = B
+        elif isinstance(step, NodeStep):
+            if not dedup:
+                lay.inverse[step.slot] = None
+                lay.child_rows[step.slot] = (None,) * len(step.children)
+                lay.n_rows[step.slot] = B
+                continue
+            if step.modes not in done:
+                sub = np.stack([indices[m] for m in step.modes], axis=1)
+                first, inv = _rows(sub, [int(plan.dims[m]) for m in step.modes])
+                done[step.modes] = (first, inv)
+            first, inv = done[step.modes]
+            lay.inverse[step.slot] = inv
+            lay.n_rows[step.slot] = len(first)
+            kids = []
+            for c in step.children:
+                cinv = lay.inverse[c]
+                kids.append(first if cinv is None else cinv[first])
+            lay.child_rows[step.slot] = tuple(kids)
+    return lay
+
+
+@dataclass
+class Tape:
+    """What :func:`forward` keeps for :func:`backward`."""
+
+    plan: Plan
+    params: Mapping[int, np.ndarray]
+    output: int
+    layout: Layout
+    records: list[Any] = field(default_factory=list)
+    out_inputs: list[np.ndarray] = field(default_factory=list)
+    out: np.ndarray | None = None
+
+
+def _gather(table: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return table if rows is None else np.take(table, rows, axis=0)
+
+
+def _scatter(d: np.ndarray, rows: np.ndarray | None, n: int) -> np.ndarray:
+    """``out[rows[i]] += d[i]`` into ``n`` rows (``rows`` ``None``: the identity)."""
+    if rows is None:
+        return d
+    out = np.empty((n, d.shape[1]))
+    for j in range(d.shape[1]):
+        out[:, j] = np.bincount(rows, weights=d[:, j], minlength=n)
+    return out
+
+
+def _g(g: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if g == "product":
+        return a * b
+    if g == "relu":
+        return np.maximum(a + b, 0.0)
+    if g == "max":
+        return np.maximum(np.maximum(a, b), 0.0)
+    assert g == "relu_sum"
+    return np.maximum(a, 0.0) + np.maximum(b, 0.0)
+
+
+def _g_grad(g: str, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The adjoints of ``a`` and ``b`` given the adjoint ``d`` of ``g(a, b)``."""
+    if g == "product":
+        return d * b, d * a
+    if g == "relu":
+        m = d * ((a + b) > 0)
+        return m, m
+    if g == "max":
+        first = (a >= b) & (a > 0)
+        second = (b > a) & (b > 0)
+        return d * first, d * second
+    assert g == "relu_sum"
+    return d * (a > 0), d * (b > 0)
+
+
+def _fold(g: str, xs: list[np.ndarray]) -> list[np.ndarray]:
+    """The partial results ``acc_1 = x_1``, ``acc_i = g(acc_{i-1}, x_i)``."""
+    accs = [xs[0]]
+    for x in xs[1:]:
+        accs.append(_g(g, accs[-1], x))
+    return accs
+
+
+def _fold_back(g: str, xs: list[np.ndarray], accs: list[np.ndarray], d: np.ndarray) -> list[Any]:
+    grads: list[Any] = [None] * len(xs)
+    for i in range(len(xs) - 1, 0, -1):
+        d, grads[i] = _g_grad(g, accs[i - 1], xs[i], d)
+    grads[0] = d
+    return grads
+
+
+def _outer(xs: list[np.ndarray]) -> list[np.ndarray]:
+    """Row-wise Kronecker products ``o_1 = x_1``, ``o_i = o_{i-1} ⊗ x_i`` (the HT inputs)."""
+    outs = [xs[0]]
+    for x in xs[1:]:
+        prev = outs[-1]
+        outs.append((prev[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1))
+    return outs
+
+
+def forward(
+    plan: Plan,
+    layout: Layout,
+    params: Mapping[int, np.ndarray],
+    *,
+    output: int = 0,
+) -> Tape:
+    """Run ``plan`` at the layout's points; ``tape.out`` (``(B,)``) is output ``output``.
+
+    ``params`` maps ``id`` of a plan array to its current value (others: the plan's own).
+    """
+    B = layout.n_points
+    rows = sum(layout.n_rows.values())
+    check_allocation(
+        (3 * rows + B, max(plan.slot_sizes.values())), 8, max_bytes=None, what="a tape"
+    )
+
+    def val(a: np.ndarray) -> np.ndarray:
+        return params.get(id(a), a)
+
+    tape = Tape(plan=plan, params=params, output=output, layout=layout)
+    vals: dict[int, np.ndarray] = {}
+    for step in plan.steps:
+        if isinstance(step, LeafStep):
+            base = np.asarray(val(step.matrix), dtype=float)[layout.leaf_rows[step.slot]]
+            vals[step.slot] = base if step.weight is None else base @ val(step.weight).T
+            tape.records.append(base)
+        elif isinstance(step, NodeStep):
+            ck = layout.child_rows[step.slot]
+            tables = [vals[s] for s in step.children]
+            ws = [val(w) for w in step.weights]
+            if step.kind == "eq3":
+                ops = [_gather(x @ w.T, r) for w, x, r in zip(ws, tables, ck, strict=True)]
+                accs = _fold(plan.g, ops)
+                vals[step.slot] = accs[-1]
+                tape.records.append((tables, ops, accs))
+            elif step.kind == "colt":
+                kids = [_gather(x, r) for x, r in zip(tables, ck, strict=True)]
+                accs = _fold(plan.g, kids)
+                vals[step.slot] = accs[-1] @ ws[0].T
+                tape.records.append((kids, accs))
+            else:
+                kids = [_gather(x, r) for x, r in zip(tables, ck, strict=True)]
+                outs = _outer(kids)
+                Bm = ws[0].reshape(ws[0].shape[0], -1)
+                vals[step.slot] = outs[-1] @ Bm.T
+                tape.records.append((kids, outs))
+        elif isinstance(step, SwapStep):
+            s, t = step.slots
+            n = step.n_channels
+            a, b = vals[s].copy(), vals[t].copy()
+            a[:, :n], b[:, :n] = vals[t][:, :n], vals[s][:, :n]
+            vals[s], vals[t] = a, b
+            tape.records.append(None)
+        else:  # pragma: no cover - a step type this module does not know yet
+            raise TypeError(f"reverse mode does not support plan step {type(step).__name__}")
+    out = np.zeros(B)
+    for term in plan.outputs:
+        x = _gather(vals[term.slot], layout.inverse[term.slot])
+        tape.out_inputs.append(x)
+        out += x[:, output] if term.matrix is None else x @ val(term.matrix)[output]
+    tape.out = out
+    return tape
+
+
+def backward(tape: Tape, seed: np.ndarray) -> list[Use]:
+    """The uses of every array for the seed ``s`` (``(B,)``): see the module docstring."""
+    plan, lay = tape.plan, tape.layout
+
+    def val(a: np.ndarray) -> np.ndarray:
+        return tape.params.get(id(a), a)
+
+    uses: list[Use] = []
+    adj: dict[int, np.ndarray] = {}
+
+    def add(slot: int, d: np.ndarray) -> None:
+        adj[slot] = d if slot not in adj else adj[slot] + d
+
+    seed = np.asarray(seed, dtype=float)
+    for term, x in zip(plan.outputs, tape.out_inputs, strict=True):
+        if term.matrix is None:
+            d = np.zeros_like(x)
+            d[:, tape.output] = seed
+        else:
+            d = seed[:, None] * val(term.matrix)[tape.output][None, :]
+            uses.append(Use(id(term.matrix), seed[:, None], x, rows=tape.output))
+        add(term.slot, _scatter(d, lay.inverse[term.slot], lay.n_rows[term.slot]))
+    for step, rec in zip(reversed(plan.steps), reversed(tape.records), strict=True):
+        if isinstance(step, SwapStep):
+            s, t = step.slots
+            n = step.n_channels
+            da, db = adj.get(s), adj.get(t)
+            if da is None and db is None:
+                continue
+            da = np.zeros((lay.n_rows[s], plan.slot_sizes[s])) if da is None else da.copy()
+            db = np.zeros((lay.n_rows[t], plan.slot_sizes[t])) if db is None else db.copy()
+            da[:, :n], db[:, :n] = db[:, :n].copy(), da[:, :n].copy()
+            adj[s], adj[t] = da, db
+            continue
+        if step.slot not in adj:
+            continue
+        d = adj.pop(step.slot)
+        if isinstance(step, LeafStep):
+            base = rec
+            if step.weight is not None:
+                uses.append(Use(id(step.weight), d, base))
+                d = d @ val(step.weight)
+            uses.append(Use(id(step.matrix), d, d, index=lay.leaf_rows[step.slot]))
+            continue
+        assert isinstance(step, NodeStep)
+        ck = lay.child_rows[step.slot]
+        ws = [val(w) for w in step.weights]
+        if step.kind == "eq3":
+            tables, ops, accs = rec
+            dops = _fold_back(plan.g, ops, accs, d)
+            for c, r, w, arr, x, dop in zip(
+                step.children, ck, step.weights, ws, tables, dops, strict=True
+            ):
+                dx = _scatter(dop, r, lay.n_rows[c])
+                uses.append(Use(id(w), dx, x))
+                add(c, dx @ arr)
+            continue
+        if step.kind == "colt":
+            kids, accs = rec
+            uses.append(Use(id(step.weights[0]), d, accs[-1]))
+            dks = _fold_back(plan.g, kids, accs, d @ ws[0])
+        else:
+            kids, outs = rec
+            uses.append(Use(id(step.weights[0]), d, outs[-1]))
+            dout = d @ ws[0].reshape(ws[0].shape[0], -1)
+            dks = [None] * len(kids)
+            for i in range(len(kids) - 1, 0, -1):
+                n_b, q = kids[i].shape
+                d3 = dout.reshape(n_b, -1, q)
+                dks[i] = np.einsum("bpq,bp->bq", d3, outs[i - 1])
+                dout = np.einsum("bpq,bq->bp", d3, kids[i])
+            dks[0] = dout
+        for c, r, dk in zip(step.children, ck, dks, strict=True):
+            add(c, _scatter(dk, r, lay.n_rows[c]))
+    return uses
+
+
+def gradients(uses: list[Use], shapes: Mapping[int, tuple[int, ...]]) -> dict[int, np.ndarray]:
+    """Sum the uses: the gradient of ``Σ_b s[b] out[b]`` for every array in ``shapes``."""
+    grads = {k: np.zeros(shape) for k, shape in shapes.items()}
+    for u in uses:
+        if u.key not in grads:
+            continue
+        g = grads[u.key]
+        if u.index is not None:
+            np.add.at(g, u.index, u.right)
+        elif u.rows is not None:
+            g[u.rows] += u.left[:, 0] @ u.right
+        else:
+            g.reshape(g.shape[0], -1)[...] += u.left.T @ u.right
+    return grads
+
+
+def design_matrix(uses: list[Use], key: int, rows: slice | None = None) -> np.ndarray:
+    """``J`` with ``J[b] = d out[b] / d array`` flattened (the array used once; seed 1).
+
+    ``rows`` selects the points (a slice of the batch), to build it in chunks.
+    """
+    (u,) = [u for u in uses if u.key == key]
+    assert u.index is None
+    sl = slice(None) if rows is None else rows
+    left, right = u.left[sl], u.right[sl]
+    check_allocation(
+        (left.shape[0], left.shape[1] * right.shape[1]), 8, max_bytes=None, what="a design matrix"
+    )
+    return (left[:, :, None] * right[:, None, :]).reshape(left.shape[0], -1)
+
+
+def use_counts(plan: Plan) -> dict[int, int]:
+    """How many times each array (by ``id``) appears in the plan's steps and outputs."""
+    counts: dict[int, int] = {}
+
+    def bump(a: np.ndarray | None) -> None:
+        if a is not None:
+            counts[id(a)] = counts.get(id(a), 0) + 1
+
+    for step in plan.steps:
+        if isinstance(step, LeafStep):
+            bump(step.matrix)
+            bump(step.weight)
+        elif isinstance(step, NodeStep):
+            for w in step.weights:
+                bump(w)
+    for t in plan.outputs:
+        bump(t.matrix)
+    return counts
+
+
+def _downstream(plan: Plan, slot: int) -> tuple[int, set[int]]:
+    """The index of the step writing ``slot``, and every slot whose value depends on it."""
+    first = next(
+        i
+        for i, st in enumerate(plan.steps)
+        if isinstance(st, (LeafStep, NodeStep)) and st.slot == slot
+    )
+    dep = {slot}
+    for st in plan.steps[first + 1 :]:
+        if isinstance(st, NodeStep) and any(c in dep for c in st.children):
+            dep.add(st.slot)
+        elif isinstance(st, SwapStep) and (st.slots[0] in dep or st.slots[1] in dep):
+            dep.update(st.slots)
+    return first, dep
+
+
+def point_design(tape: Tape, key: int) -> np.ndarray:
+    """``J`` with ``J[b] = d out[b] / d array`` (the array ``key``, used once), ``(B, size)``.
+
+    Works with either layout: the adjoint is carried *per point* only through the steps
+    whose value depends on the array (a path to the outputs), gathering the tables.
+    """
+    plan, lay = tape.plan, tape.layout
+    B = lay.n_points
+
+    def val(a: np.ndarray) -> np.ndarray:
+        return tape.params.get(id(a), a)
+
+    def gat(x: np.ndarray, slot: int) -> np.ndarray:
+        return _gather(x, lay.inverse[slot])
+
+    for term, x in zip(plan.outputs, tape.out_inputs, strict=True):
+        if term.matrix is not None and id(term.matrix) == key:
+            J = np.zeros((B, *term.matrix.shape))
+            J[:, tape.output] = x
+            return J.reshape(B, -1)
+    owner = next(
+        i
+        for i, st in enumerate(plan.steps)
+        if (isinstance(st, LeafStep) and st.weight is not None and id(st.weight) == key)
+        or (isinstance(st, NodeStep) and any(id(w) == key for w in st.weights))
+    )
+    step = plan.steps[owner]
+    assert isinstance(step, (LeafStep, NodeStep))
+    _, dep = _downstream(plan, step.slot)
+    check_allocation((B, 2 * max(plan.slot_sizes.values()) + 1), 8, max_bytes=None, what="adjoints")
+    adj: dict[int, np.ndarray] = {}
+
+    def add(slot: int, d: np.ndarray) -> None:
+        adj[slot] = d if slot not in adj else adj[slot] + d
+
+    for term, x in zip(plan.outputs, tape.out_inputs, strict=True):
+        if term.slot in dep:
+            if term.matrix is None:
+                d = np.zeros_like(x)
+                d[:, tape.output] = 1.0
+            else:
+                d = np.broadcast_to(val(term.matrix)[tape.output], x.shape).copy()
+            add(term.slot, d)
+    for i in range(len(plan.steps) - 1, owner, -1):
+        st, rec = plan.steps[i], tape.records[i]
+        if isinstance(st, SwapStep):
+            s, t = st.slots
+            if s not in dep:
+                continue
+            n = st.n_channels
+            da = adj.get(s, np.zeros((B, plan.slot_sizes[s]))).copy()
+            db = adj.get(t, np.zeros((B, plan.slot_sizes[t]))).copy()
+            da[:, :n], db[:, :n] = db[:, :n].copy(), da[:, :n].copy()
+            adj[s], adj[t] = da, db
+            continue
+        if not isinstance(st, NodeStep) or st.slot not in dep or st.slot not in adj:
+            continue
+        d = adj.pop(st.slot)
+        ws = [val(w) for w in st.weights]
+        if st.kind == "eq3":
+            _, ops, accs = rec
+            dks = _fold_back(
+                plan.g, [gat(o, st.slot) for o in ops], [gat(a, st.slot) for a in accs], d
+            )
+            dks = [dk @ w for dk, w in zip(dks, ws, strict=True)]
+        elif st.kind == "colt":
+            kids, accs = rec
+            dks = _fold_back(
+                plan.g, [gat(k, st.slot) for k in kids], [gat(a, st.slot) for a in accs], d @ ws[0]
+            )
+        else:
+            kids, outs = rec
+            kp = [gat(k, st.slot) for k in kids]
+            op = [gat(o, st.slot) for o in outs]
+            dout = d @ ws[0].reshape(ws[0].shape[0], -1)
+            dks = [None] * len(kids)
+            for j in range(len(kids) - 1, 0, -1):
+                d3 = dout.reshape(B, -1, kp[j].shape[1])
+                dks[j] = np.einsum("bpq,bp->bq", d3, op[j - 1])
+                dout = np.einsum("bpq,bq->bp", d3, kp[j])
+            dks[0] = dout
+        for c, dk in zip(st.children, dks, strict=True):
+            if c in dep:
+                add(c, dk)
+    d = adj.get(step.slot, np.zeros((B, plan.slot_sizes[step.slot])))
+    rec = tape.records[owner]
+    if isinstance(step, LeafStep):
+        left, right = d, gat(rec, step.slot)
+    elif step.kind == "eq3":
+        tables, ops, accs = rec
+        j = next(j for j, w in enumerate(step.weights) if id(w) == key)
+        dops = _fold_back(
+            plan.g, [gat(o, step.slot) for o in ops], [gat(a, step.slot) for a in accs], d
+        )
+        child = step.children[j]
+        left, right = dops[j], gat(tables[j], child)
+    elif step.kind == "colt":
+        left, right = d, gat(rec[1][-1], step.slot)
+    else:
+        left, right = d, gat(rec[1][-1], step.slot)
+    check_allocation((B, left.shape[1] * right.shape[1]), 8, max_bytes=None, what="a design matrix")
+    return (left[:, :, None] * right[:, None, :]).reshape(B, -1)

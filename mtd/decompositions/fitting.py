@@ -1,0 +1,454 @@
+"""Fitting tree and mixed decompositions to a target tensor, dense or partly observed.
+
+The model's architecture (trees, forms, sizes, mixture nodes, ``g``, ties) is kept
+and its weights are the starting point; the *discretizers stay fixed* (the leaves'
+functions are a choice of the user, as in the theory page).  Every other array of
+the plan is fitted: interior-node weights, leaf weights and the dense output layer.
+
+The loss is the squared error over the observed entries ``Ω`` (every entry for a
+dense target) of one output ``y``, and the history reports the relative error
+``‖A^y − T‖_Ω / ‖T‖_Ω`` after every sweep / iteration.
+
+Methods (:data:`FIT_METHODS`):
+
+* ``"als"`` — alternating least squares, for ``g = "product"`` when every fitted
+  array is used once (no tied weights).  The decomposition is then multilinear in
+  its arrays, so with all arrays but one fixed, every entry is an affine function of
+  that array, ``A[d] = ⟨J_d, X⟩ + c_d``; ``J`` is read off the reverse pass over the
+  plan (:mod:`mtd.decompositions._gradient`) and the update is the exact
+  least-squares solution (minimum-norm when ``J`` is rank deficient).  One sweep
+  updates every array once, bottom-up.
+* ``"lbfgs"`` — SciPy's L-BFGS-B on the same loss with the reverse-mode gradient;
+  any ``g``, tied weights allowed.
+
+The default is ``"als"`` where it applies and ``"lbfgs"`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from .._config import check_allocation
+from .._typing import Seed
+from .._validation import check_int
+from ..errors import InvalidArgumentError, InvalidArgumentTypeError
+from ._gradient import backward, forward, gradients, point_design, point_layout, use_counts
+from ._plan import LeafStep, NodeStep, Plan
+from .mixed import MixedDecomposition
+from .tree import TreeDecomposition
+
+__all__ = ["FIT_METHODS", "FitResult", "fit"]
+
+FitMethod = Literal["als", "lbfgs"]
+
+FIT_METHODS: dict[str, str] = {
+    "als": "alternating least squares (g = 'product', no tied weights); exact per array",
+    "lbfgs": "L-BFGS-B on the squared error with reverse-mode gradients (any g)",
+}
+"""The fitting methods by name."""
+
+_CHUNK_BYTES = 1 << 27
+"""Design matrices larger than this are reduced to normal equations in chunks."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The outcome of :func:`fit`.
+
+    Attributes
+    ----------
+    decomposition : TreeDecomposition or MixedDecomposition
+        The fitted decomposition (float weights; same architecture as the model).
+    loss : tuple of float
+        Relative error ``‖A − T‖_Ω / ‖T‖_Ω`` at the start and after every sweep
+        (ALS) or iteration (L-BFGS-B).
+    converged : bool
+        Whether the stopping test held before ``max_iter`` was reached.
+    method : str
+        The method used.
+    n_iter : int
+        Sweeps or iterations done.
+    seconds : float
+        Wall time of the fit.
+    """
+
+    decomposition: TreeDecomposition | MixedDecomposition
+    loss: tuple[float, ...]
+    converged: bool
+    method: str
+    n_iter: int
+    seconds: float
+
+    @property
+    def relative_error(self) -> float:
+        """The final relative error (the last entry of ``loss``)."""
+        return self.loss[-1]
+
+    def __repr__(self) -> str:
+        state = "converged" if self.converged else "not converged"
+        return (
+            f"<FitResult {self.method}: relative error {self.relative_error:.3g} after "
+            f"{self.n_iter} iterations, {state}, {self.seconds:.2f} s>"
+        )
+
+
+# ------------------------------------------------------------------ input handling
+def _points(plan: Plan, target: Any, observed: Any) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Index arrays per mode for the observed points, and the target's values there."""
+    shape = plan.shape
+    N = plan.n_modes
+    try:
+        T = np.asarray(target, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentTypeError(
+            f"target must be a real array; got {type(target).__name__}"
+        ) from exc
+    if observed is None:
+        if T.shape != shape:
+            raise InvalidArgumentError(
+                f"target must have the decomposition's shape {shape} (or give observed); "
+                f"got {T.shape}"
+            )
+        check_allocation((T.size, N), 8, max_bytes=None, what="the index list of the target")
+        idx = np.indices(shape).reshape(N, -1)
+        values = T.reshape(-1)
+    else:
+        obs = np.asarray(observed)
+        if obs.dtype == bool:
+            if obs.shape != shape or T.shape != shape:
+                raise InvalidArgumentError(
+                    f"a boolean observed mask and the target must both have shape {shape}; got "
+                    f"{obs.shape} and {T.shape}"
+                )
+            idx = np.array(np.nonzero(obs)).reshape(N, -1)
+            values = T[obs]
+        elif obs.dtype.kind in "iu":
+            if obs.ndim != 2 or obs.shape[1] != N:
+                raise InvalidArgumentError(
+                    f"observed indices must have shape (K, {N}) (one index tuple per row); got "
+                    f"{obs.shape}"
+                )
+            for j, m in enumerate(plan.modes):
+                col = obs[:, j]
+                if col.size and (col.min() < 0 or col.max() >= plan.dims[m]):
+                    raise InvalidArgumentError(
+                        f"observed indices of mode {m} must be in 0..{plan.dims[m] - 1}; got "
+                        f"{int(col.min())}..{int(col.max())}"
+                    )
+            idx = obs.T.astype(np.int64)
+            if T.shape == shape:
+                values = T[tuple(idx)]
+            elif T.shape == (obs.shape[0],):
+                values = T
+            else:
+                raise InvalidArgumentError(
+                    f"with observed indices of shape {obs.shape}, target must have shape {shape} "
+                    f"or ({obs.shape[0]},) (the observed values); got {T.shape}"
+                )
+        else:
+            raise InvalidArgumentTypeError(
+                f"observed must be a boolean mask or an integer index array; got dtype {obs.dtype}"
+            )
+    if values.size == 0:
+        raise InvalidArgumentError("observed selects no entries; at least one is needed")
+    if not np.all(np.isfinite(values)):
+        raise InvalidArgumentError("target must be finite at the observed entries")
+    return {m: idx[j] for j, m in enumerate(plan.modes)}, np.ascontiguousarray(values)
+
+
+def _trainable(plan: Plan) -> list[np.ndarray]:
+    """The fitted arrays in bottom-up order: leaf weights, node weights, output layers."""
+    seen: dict[int, np.ndarray] = {}
+    for step in plan.steps:
+        if isinstance(step, LeafStep) and step.weight is not None:
+            seen.setdefault(id(step.weight), step.weight)
+        elif isinstance(step, NodeStep):
+            for w in step.weights:
+                seen.setdefault(id(w), w)
+    for t in plan.outputs:
+        if t.matrix is not None:
+            seen.setdefault(id(t.matrix), t.matrix)
+    return list(seen.values())
+
+
+def _rebuild(model: Any, params: dict[int, np.ndarray]) -> Any:
+    """The model's architecture with the fitted arrays."""
+
+    def new(a: np.ndarray) -> np.ndarray:
+        return params.get(id(a), a)
+
+    def payload(tree: Any, weights: Any, *, tied: bool, form: str) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for node in tree.interior_nodes:
+            key = tree.depth(node) if tied else node
+            if key in out:
+                continue
+            ws = [new(w) for w in weights[node]]
+            out[key] = ws if form == "eq3" else ws[0]
+        return out
+
+    if isinstance(model, TreeDecomposition):
+        O = model.outputs
+        return TreeDecomposition(
+            model.tree,
+            model.discretizers,
+            payload(model.tree, model.weights, tied=model.tied, form=model.form),
+            g=model.g,
+            form=model.form,
+            outputs=None if O is None else new(O),
+            leaf_weights={
+                m: (None if w is None else new(w)) for m, w in model.leaf_weights.items()
+            },
+            tied=model.tied,
+        )
+    return MixedDecomposition(
+        model.T,
+        model.T_bar,
+        model.mixture_nodes,
+        model.discretizers,
+        payload(model.T, model.weights, tied=model.tied, form="eq3"),
+        payload(model.T_bar, model.weights_bar, tied=model.tied, form="eq3"),
+        g=model.g,
+        tied=model.tied,
+    )
+
+
+def _rel(out: np.ndarray, y: np.ndarray, ynorm: float) -> float:
+    return float(np.linalg.norm(out - y) / ynorm)
+
+
+# ------------------------------------------------------------------------ methods
+Runner = Callable[..., tuple[list[float], bool, int]]
+
+
+def _solve(J: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Least squares ``min ‖J x − rhs‖`` (minimum norm), by normal equations when ``J`` is big."""
+    if J.nbytes <= _CHUNK_BYTES:
+        return np.linalg.lstsq(J, rhs, rcond=None)[0]
+    n = J.shape[1]
+    G = np.zeros((n, n))
+    h = np.zeros(n)
+    step = max(1, _CHUNK_BYTES // (8 * n))
+    for start in range(0, len(rhs), step):
+        rows = slice(start, start + step)
+        G += J[rows].T @ J[rows]
+        h += J[rows].T @ rhs[rows]
+    return np.linalg.lstsq(G, h, rcond=None)[0]
+
+
+def _als(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    *,
+    output: int,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator | None,
+) -> tuple[list[float], bool, int]:
+    keys = list(params)
+    ynorm = float(np.linalg.norm(y)) or 1.0
+    layout = point_layout(plan, idx, dedup=True)
+    tape = forward(plan, layout, params, output=output)
+    assert tape.out is not None
+    history = [_rel(tape.out, y, ynorm)]
+    for it in range(1, max_iter + 1):
+        order = keys if rng is None else [keys[i] for i in rng.permutation(len(keys))]
+        for key in order:
+            x = params[key]
+            J = point_design(tape, key)
+            assert tape.out is not None
+            offset = tape.out - J @ x.ravel()
+            params[key] = _solve(J, y - offset).reshape(x.shape)
+            tape = forward(plan, layout, params, output=output)
+        assert tape.out is not None
+        history.append(_rel(tape.out, y, ynorm))
+        prev, cur = history[-2], history[-1]
+        if cur <= tol or prev - cur <= tol * prev:
+            return history, True, it
+    return history, False, max_iter
+
+
+def _lbfgs(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    *,
+    output: int,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator | None,
+) -> tuple[list[float], bool, int]:
+    from scipy.optimize import minimize
+
+    keys = list(params)
+    shapes = {k: params[k].shape for k in keys}
+    sizes = [params[k].size for k in keys]
+    splits = np.cumsum(sizes)[:-1]
+    yy = float(y @ y) or 1.0
+    layout = point_layout(plan, idx, dedup=True)
+
+    def unpack(v: np.ndarray) -> None:
+        for k, part in zip(keys, np.split(v, splits), strict=True):
+            params[k] = part.reshape(shapes[k])
+
+    def fun(v: np.ndarray) -> tuple[float, np.ndarray]:
+        unpack(v)
+        tape = forward(plan, layout, params, output=output)
+        assert tape.out is not None
+        r = tape.out - y
+        grads = gradients(backward(tape, r / yy), shapes)
+        return 0.5 * float(r @ r) / yy, np.concatenate([grads[k].ravel() for k in keys])
+
+    v0 = np.concatenate([params[k].ravel() for k in keys])
+    history = [math.sqrt(2 * fun(v0)[0])]
+
+    def callback(intermediate_result: Any) -> None:
+        history.append(math.sqrt(2 * float(intermediate_result.fun)))
+
+    res = minimize(
+        fun,
+        v0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={"maxiter": max_iter, "ftol": tol * tol, "gtol": tol * tol},
+    )
+    unpack(np.asarray(res.x, dtype=float))
+    final = math.sqrt(2 * fun(res.x)[0])
+    if history[-1] != final:
+        history.append(final)
+    return history, bool(res.success) or final <= tol, int(res.nit)
+
+
+_RUNNERS: dict[str, Runner] = {"als": _als, "lbfgs": _lbfgs}
+
+
+# ---------------------------------------------------------------------------- API
+def fit(
+    model: TreeDecomposition | MixedDecomposition,
+    target: Any,
+    *,
+    observed: Any = None,
+    method: FitMethod | None = None,
+    max_iter: int = 200,
+    tol: float = 1e-12,
+    seed: Seed = None,
+    output: int = 0,
+) -> FitResult:
+    """Fit a tree or mixed decomposition to a target tensor (dense, or observed entries only).
+
+    The model's weights are the starting point; its architecture and discretizers
+    are kept (module docstring :mod:`mtd.decompositions.fitting`).
+
+    Parameters
+    ----------
+    model : TreeDecomposition or MixedDecomposition
+        The architecture and the starting weights.
+    target : (M,) * N array_like, or (K,) array_like with index ``observed``
+        The tensor to fit (one output of the model).
+    observed : (M,) * N bool array or (K, N) int array, optional
+        The entries that count (tensor completion); ``None``: every entry.
+    method : {"als", "lbfgs"}, optional
+        See :data:`FIT_METHODS`; default ``"als"`` for ``g = "product"`` without tied
+        weights, else ``"lbfgs"``.
+    max_iter : int, default 200
+        Most ALS sweeps or L-BFGS-B iterations.
+    tol : float, default 1e-12
+        ALS stops when the relative error is at most ``tol`` or improves by less than
+        ``tol`` times itself in a sweep; L-BFGS-B uses ``tol²`` for SciPy's ``ftol``
+        and ``gtol``.
+    seed : None, int or numpy.random.Generator
+        ALS: ``None`` updates the arrays in the plan's bottom-up order every sweep;
+        otherwise each sweep uses a random order drawn from this seed.
+    output : int, default 0
+        Which output of the model is fitted.
+
+    Returns
+    -------
+    FitResult
+        ``.decomposition``, ``.loss`` (relative-error history), ``.converged``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        For a target or ``observed`` of the wrong shape, indices out of range, an
+        unknown method, or ``"als"`` where it is not exact (``g`` not the product, or
+        a tied array).
+    TensorTooLargeError
+        If the index list, the tape or a design matrix is over the memory limit.
+
+    Examples
+    --------
+    Recover a planted tensor train (the linear tree with dense transfer tensors);
+    ``r_input=M`` makes the leaves span every vector, so the model can match any
+    discretizers the target was made with:
+
+    >>> lin = mtd.ModeTree.linear(5)
+    >>> planted = mtd.TreeDecomposition.random(lin, M=3, r=2, form="ht", seed=0, r_input=3)
+    >>> model = mtd.TreeDecomposition.random(lin, M=3, r=2, form="ht", seed=1, r_input=3)
+    >>> res = mtd.fit(model, planted.to_tensor())
+    >>> res.method, res.converged, res.relative_error < 1e-10
+    ('als', True, True)
+
+    Completion: fit on 60% of the entries, then compare on all of them:
+
+    >>> A = planted.to_tensor()
+    >>> mask = np.random.default_rng(0).random(A.shape) < 0.6
+    >>> res = mtd.fit(model, A, observed=mask)
+    >>> bool(np.linalg.norm(res.decomposition.to_tensor() - A) < 1e-9 * np.linalg.norm(A))
+    True
+    """
+    if not isinstance(model, (TreeDecomposition, MixedDecomposition)):
+        raise InvalidArgumentTypeError(
+            f"model must be a TreeDecomposition or MixedDecomposition; got {type(model).__name__}"
+        )
+    plan = model.plan
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol >= 0:
+        raise InvalidArgumentError(f"tol must be a number >= 0; got {tol!r}")
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)):
+        raise InvalidArgumentTypeError(f"output must be an int; got {output!r}")
+    if not 0 <= output < plan.n_outputs:
+        raise InvalidArgumentError(f"output must be in 0..{plan.n_outputs - 1}; got {output}")
+    arrays = _trainable(plan)
+    counts = use_counts(plan)
+    tied = [a for a in arrays if counts[id(a)] > 1]
+    if method is None:
+        method = "als" if plan.g == "product" and not tied else "lbfgs"
+    if method not in _RUNNERS:
+        raise InvalidArgumentError(f"method must be one of {sorted(_RUNNERS)}; got {method!r}")
+    if method == "als" and plan.g != "product":
+        raise InvalidArgumentError(
+            f"method 'als' needs g = 'product' (only then is the model multilinear); got "
+            f"g = {plan.g!r}"
+        )
+    if method == "als" and tied:
+        raise InvalidArgumentError(
+            f"method 'als' needs every weight array used once; {len(tied)} array(s) are tied "
+            f"across nodes (use method='lbfgs')"
+        )
+    idx, y = _points(plan, target, observed)
+    params = {id(a): np.array(a, dtype=float) for a in arrays}
+    rng = None if seed is None else np.random.default_rng(seed)
+    start = time.perf_counter()
+    history, converged, n_iter = _RUNNERS[method](
+        plan, idx, y, params, output=int(output), max_iter=max_iter, tol=float(tol), rng=rng
+    )
+    seconds = time.perf_counter() - start
+    return FitResult(
+        decomposition=_rebuild(model, params),
+        loss=tuple(history),
+        converged=converged,
+        method=method,
+        n_iter=n_iter,
+        seconds=seconds,
+    )

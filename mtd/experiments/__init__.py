@@ -1,0 +1,21 @@
+"""Experiments on the learning side: approximation by fitting, and the accuracy experiment.
+
+* :func:`approximation_experiment` — the expressive gap as approximation error: single
+  networks, their sum and the mixed decomposition fitted to a random mixed target
+  (``mtd experiment approximation``).
+* :func:`interconnect_experiment` — the Fig. 7 protocol on scikit-learn's digits
+  (``mtd experiment interconnect --dataset digits``; needs the extra ``learn``).
+
+Imported lazily (``mtd.experiments``); plots need matplotlib.
+"""
+
+from .approximation import MODELS, ApproximationResult, approximation_experiment
+from .interconnect import InterconnectResult, interconnect_experiment
+
+__all__ = [
+    "MODELS",
+    "ApproximationResult",
+    "InterconnectResult",
+    "approximation_experiment",
+    "interconnect_experiment",
+]

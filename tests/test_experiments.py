@@ -1,0 +1,99 @@
+"""The approximation experiment and ``mtd experiment``."""
+
+import json
+
+import numpy as np
+import pytest
+
+import mtd
+from mtd.cli import main
+from mtd.experiments.approximation import _rank_one_floor
+
+
+def test_single_trees_stay_above_the_rank_one_floor():
+    res = mtd.experiments.approximation_experiment(
+        L=3, M=2, r=2, sizes=(2, 4), restarts=1, max_iter=4, seed=3
+    )
+    floors = res.settings["rank_one_floor"]
+    for model in ("T", "T_bar"):
+        for s in ("2", "4"):
+            assert min(res.errors[model][s]) >= floors[model] - 1e-9
+    assert set(res.errors) == {"T", "T_bar", "T + T_bar", "mixed"}
+    assert "r_prime" in res.table()
+
+
+def test_rank_one_floor_matches_an_explicit_rank_one_fit():
+    """The floor is the best rank-one error across the root split (Eckart-Young)."""
+    T = mtd.ModeTree.baseline(2)
+    A = np.random.default_rng(0).normal(size=(2,) * 4)
+    left = sorted(T.children(T.root)[0])
+    Am = mtd.matricize(A, left)
+    u, s, vt = np.linalg.svd(Am)
+    best = np.linalg.norm(Am - s[0] * np.outer(u[:, 0], vt[0])) / np.linalg.norm(A)
+    assert _rank_one_floor(A, T) == pytest.approx(best, rel=1e-12)
+
+
+def test_cli_approximation_json(tmp_path, capsys):
+    code = main(
+        [
+            "experiment",
+            "approximation",
+            "--quick",
+            "--sizes",
+            "2",
+            "--max-iter",
+            "1",
+            "--restarts",
+            "1",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["best"]) == {"T", "T_bar", "T + T_bar", "mixed"}
+    assert data["settings"]["N"] == 8
+    assert (tmp_path / "approximation.json").exists()
+    if data["plot"] is not None:
+        assert (tmp_path / "approximation.png").stat().st_size > 0
+
+
+def test_cli_bad_sizes_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["experiment", "approximation", "--sizes", "2,x"])
+    assert info.value.code == 2
+
+
+def test_cli_interconnect_json(tmp_path, capsys):
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    pytest.importorskip("sklearn")
+    code = main(
+        [
+            "experiment",
+            "interconnect",
+            "--dataset",
+            "digits",
+            "--seeds",
+            "2",
+            "--epochs",
+            "1",
+            "--hidden",
+            "2",
+            "--json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    models = data["models"]
+    assert set(models) == {"baseline alone", "swapped alone", "k=0", "k=2", "k=4"}
+    pairs = {models[k]["n_parameters"] for k in ("k=0", "k=2", "k=4")}
+    assert len(pairs) == 1
+    assert models["baseline alone"]["n_parameters"] * 2 == pairs.pop()
+    for m in models.values():
+        assert len(m["test"]) == 2
+        assert m["test_mean"] == pytest.approx(np.mean(m["test"]))
+    assert data["settings"]["mix_layers"] == {"k=0": [], "k=2": [4], "k=4": [4, 2]}

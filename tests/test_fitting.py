@@ -1,0 +1,271 @@
+"""Reverse mode over the plan and :func:`mtd.fit`.
+
+Oracles: central finite differences of the independent pointwise evaluator
+(:func:`mtd.decompositions.grid_entries`), dense tensors from ``to_tensor``, and
+planted decompositions whose tensors have an exact fit of the model's size.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import mtd
+from mtd.decompositions import grid_entries
+from mtd.decompositions._gradient import (
+    backward,
+    design_matrix,
+    forward,
+    gradients,
+    point_design,
+    point_layout,
+)
+from mtd.decompositions.fitting import _rebuild, _trainable
+
+TD = mtd.TreeDecomposition
+MD = mtd.MixedDecomposition
+
+
+def _mixed(L, r, M, g="product", seed=0, depth_size=4):
+    T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == depth_size]
+    return MD.random(T, Tb, mix, M=M, r=r, g=g, seed=seed)
+
+
+ARCHITECTURES = {
+    "eq3-product": lambda: TD.random(mtd.ModeTree.baseline(2), M=3, r=2, seed=1),
+    "eq3-relu": lambda: TD.random(mtd.ModeTree.baseline(2), M=3, r=3, g="relu", seed=2),
+    "eq3-max": lambda: TD.random(mtd.ModeTree.baseline(2), M=3, r=3, g="max", seed=3),
+    "eq3-relu_sum": lambda: TD.random(mtd.ModeTree.swapped(2, 2), M=3, r=2, g="relu_sum", seed=4),
+    "eq3-tied-relu": lambda: TD.random(mtd.ModeTree.baseline(3), M=2, r=2, g="relu", tied=True),
+    "colt-star": lambda: TD.random(mtd.ModeTree.star(3), M=4, r=3, form="colt", seed=5),
+    "colt-relu": lambda: TD.random(
+        mtd.ModeTree.balanced(4), M=3, r=2, form="colt", g="relu", seed=6
+    ),
+    "ht-linear": lambda: TD.random(mtd.ModeTree.linear(4), M=3, r=2, form="ht", seed=7),
+    "ht-ternary": lambda: TD.random(mtd.ModeTree.star(3), M=2, r=2, form="ht", seed=8),
+    "eq3-outputs": lambda: TD(
+        mtd.ModeTree.baseline(2),
+        np.random.default_rng(9).normal(size=(3, 2)),
+        {
+            n: [np.random.default_rng(10).normal(size=(2, 2))] * 2
+            for n in mtd.ModeTree.baseline(2).interior_nodes
+        },
+        outputs=np.random.default_rng(11).normal(size=(3, 2)),
+    ),
+    "mixed-product": lambda: _mixed(3, 2, 2, seed=12),
+    "mixed-relu": lambda: _mixed(3, 2, 2, g="relu", seed=13),
+}
+
+
+def _points(d, n, seed):
+    rng = np.random.default_rng(seed)
+    pts = rng.integers(0, d.M, size=(n, d.plan.n_modes))
+    return pts, {m: pts[:, j] for j, m in enumerate(d.plan.modes)}
+
+
+@pytest.mark.parametrize("dedup", [False, True])
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_forward_matches_pointwise_evaluator(name, dedup):
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 40, 0)
+    tape = forward(d.plan, point_layout(d.plan, idx, dedup=dedup), {})
+    np.testing.assert_allclose(tape.out, grid_entries(d, pts), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dedup", [False, True])
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_gradient_matches_finite_differences(name, dedup):
+    """Every fitted array's gradient of Σ_b s_b A[d_b] against central differences."""
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 30, 1)
+    s = np.random.default_rng(2).normal(size=len(pts))
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    tape = forward(d.plan, point_layout(d.plan, idx, dedup=dedup), params)
+    grads = gradients(backward(tape, s), {k: v.shape for k, v in params.items()})
+
+    def value(p):
+        return float(s @ grid_entries(_rebuild(d, p), pts))
+
+    h = 1e-6
+    rng = np.random.default_rng(3)
+    for key, arr in params.items():
+        for flat in rng.choice(arr.size, size=min(arr.size, 4), replace=False):
+            e = np.zeros_like(arr)
+            e.flat[flat] = h
+            up = value({**params, key: arr + e})
+            down = value({**params, key: arr - e})
+            fd = (up - down) / (2 * h)
+            assert grads[key].flat[flat] == pytest.approx(fd, rel=1e-5, abs=1e-6), (key, flat)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ARCHITECTURES if "tied" not in n))
+def test_point_design_is_the_jacobian(name):
+    """ALS's design matrix from tables equals the per-point reverse pass, and J x + c = A."""
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 35, 6)
+    per_point = forward(d.plan, point_layout(d.plan, idx, dedup=False), {})
+    uses = backward(per_point, np.ones(len(pts)))
+    tabled = forward(d.plan, point_layout(d.plan, idx, dedup=True), {})
+    for a in _trainable(d.plan):
+        J = point_design(tabled, id(a))
+        if not any(u.key == id(a) and u.rows is not None for u in uses):
+            np.testing.assert_allclose(J, design_matrix(uses, id(a)), rtol=1e-12, atol=1e-13)
+        # the output is affine in a once-used array: moving it along e moves A by J e exactly
+        if d.g == "product":
+            e = np.random.default_rng(7).normal(size=a.shape)
+            moved = _rebuild(d, {id(a): np.asarray(a, float) + e})
+            np.testing.assert_allclose(
+                grid_entries(moved, pts) - grid_entries(d, pts), J @ e.ravel(), atol=1e-10
+            )
+
+
+def test_discretizer_gradient_matches_finite_differences():
+    d = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, seed=20)
+    pts, idx = _points(d, 25, 4)
+    s = np.random.default_rng(5).normal(size=len(pts))
+    V = np.array(d.discretizers, dtype=float)
+    tape = forward(d.plan, point_layout(d.plan, idx, dedup=True), {})
+    grad = gradients(backward(tape, s), {id(d.discretizers): V.shape})[id(d.discretizers)]
+    weights = {n: list(w) for n, w in d.weights.items()}
+    h = 1e-6
+    for i, j in [(0, 0), (1, 1), (2, 0)]:
+        e = np.zeros_like(V)
+        e[i, j] = h
+        up = s @ grid_entries(TD(d.tree, V + e, weights), pts)
+        down = s @ grid_entries(TD(d.tree, V - e, weights), pts)
+        assert grad[i, j] == pytest.approx((up - down) / (2 * h), rel=1e-6)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 60))
+def test_dedup_and_per_point_gradients_agree(seed, n):
+    d = _mixed(2, 2, 3, seed=seed % 1000)
+    rng = np.random.default_rng(seed)
+    pts = rng.integers(0, 3, size=(n, 4))
+    idx = {m: pts[:, m] for m in range(4)}
+    s = rng.normal(size=n)
+    shapes = {id(a): a.shape for a in _trainable(d.plan)}
+    g = [
+        gradients(backward(forward(d.plan, point_layout(d.plan, idx, dedup=dd), {}), s), shapes)
+        for dd in (False, True)
+    ]
+    for k in shapes:
+        np.testing.assert_allclose(g[0][k], g[1][k], rtol=1e-10, atol=1e-12)
+
+
+# --------------------------------------------------------------------- planted fits
+def _best(models, target, **kw):
+    results = [mtd.fit(m, target, **kw) for m in models]
+    return min(results, key=lambda r: r.relative_error)
+
+
+def _full_error(res, planted):
+    A = planted.to_tensor()
+    return np.linalg.norm(res.decomposition.to_tensor() - A) / np.linalg.norm(A)
+
+
+def test_als_recovers_planted_cp():
+    star = mtd.ModeTree.star(4)
+    planted = TD.random(star, M=4, r=3, form="colt", seed=0, r_input=4)
+    models = [TD.random(star, M=4, r=3, form="colt", seed=s, r_input=4) for s in (1, 2, 3)]
+    res = _best(models, planted.to_tensor())
+    assert res.method == "als"
+    assert _full_error(res, planted) < 1e-10
+
+
+def test_als_recovers_planted_tensor_train():
+    lin = mtd.ModeTree.linear(6)
+    planted = TD.random(lin, M=3, r=2, form="ht", seed=0, r_input=3)
+    model = TD.random(lin, M=3, r=2, form="ht", seed=1, r_input=3)
+    res = mtd.fit(model, planted.to_tensor())
+    assert res.converged
+    assert _full_error(res, planted) < 1e-10
+    # the reported error is the fitted tensor's, up to rounding in a different evaluation order
+    assert res.relative_error == pytest.approx(_full_error(res, planted), rel=0.5)
+
+
+def test_als_recovers_planted_eq3_tree():
+    T = mtd.ModeTree.swapped(2, 2)
+    planted = TD.random(T, M=3, r=2, seed=0, r_input=3)
+    model = TD.random(T, M=3, r=2, seed=1, r_input=3)
+    res = mtd.fit(model, planted.to_tensor())
+    assert _full_error(res, planted) < 1e-10
+
+
+@pytest.mark.parametrize("as_indices", [False, True])
+def test_completion_recovers_held_out_entries(as_indices):
+    """Fit on 60% of the entries; the error is measured on the whole tensor."""
+    lin = mtd.ModeTree.linear(5)
+    planted = TD.random(lin, M=3, r=2, form="ht", seed=3, r_input=3)
+    A = planted.to_tensor()
+    mask = np.random.default_rng(4).random(A.shape) < 0.6
+    model = TD.random(lin, M=3, r=2, form="ht", seed=5, r_input=3)
+    if as_indices:
+        pts = np.argwhere(mask)
+        res = mtd.fit(model, A[mask], observed=pts)
+    else:
+        res = mtd.fit(model, A, observed=mask)
+    assert _full_error(res, planted) < 1e-10
+
+
+def test_als_on_mixed_descends_monotonically():
+    """Mixed decompositions: every ALS update is an exact least-squares step, so the error
+    never increases.  (Recovery to 1e-10 is not reached in a few sweeps: convergence is
+    sublinear here, see the fitting docs.)"""
+    planted = _mixed(3, 2, 2, seed=0)
+    rng = np.random.default_rng(1)
+    noisy = {id(a): np.array(a) + 1e-2 * rng.normal(size=a.shape) for a in _trainable(planted.plan)}
+    res = mtd.fit(_rebuild(planted, noisy), planted.to_tensor(), max_iter=10)
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(res.loss, res.loss[1:], strict=False))
+    assert res.loss[-1] < 0.1 * res.loss[0]
+    assert res.relative_error == pytest.approx(_full_error(res, planted), rel=1e-6)
+
+
+def test_lbfgs_on_relu_decreases_loss_and_reports_it():
+    planted = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, g="relu", seed=0)
+    model = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, g="relu", seed=1)
+    res = mtd.fit(model, planted.to_tensor(), max_iter=300)
+    assert res.method == "lbfgs"
+    assert res.loss[-1] < 0.5 * res.loss[0]
+    assert res.relative_error == pytest.approx(_full_error(res, planted), rel=1e-9)
+
+
+def test_tied_weights_use_lbfgs_and_stay_tied():
+    T = mtd.ModeTree.baseline(3)
+    planted = TD.random(T, M=2, r=2, tied=True, seed=0)
+    model = TD.random(T, M=2, r=2, tied=True, seed=1)
+    res = mtd.fit(model, planted.to_tensor(), max_iter=50)
+    assert res.method == "lbfgs" and res.decomposition.tied
+    with pytest.raises(mtd.InvalidArgumentError, match="tied"):
+        mtd.fit(model, planted.to_tensor(), method="als")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"target": np.zeros((2, 2))}, ValueError, "shape"),
+        ({"observed": np.ones((2, 2), bool)}, ValueError, "boolean observed"),
+        ({"observed": np.array([[0, 0, 0, 5]])}, ValueError, "mode 3"),
+        ({"observed": np.zeros((3, 4), float)}, TypeError, "boolean mask or an integer"),
+        ({"method": "sgd"}, ValueError, "method must be one of"),
+        ({"max_iter": 0}, ValueError, "max_iter"),
+        ({"tol": -1.0}, ValueError, "tol"),
+        ({"output": 5}, ValueError, "output"),
+        ({"observed": np.zeros((2, 2, 2, 2), bool)}, ValueError, "no entries"),
+    ],
+)
+def test_bad_input(kwargs, err, match):
+    d = TD.random(mtd.ModeTree.baseline(2), M=2, r=2, seed=0)
+    kw = {"target": d.to_tensor(), **kwargs}
+    target = kw.pop("target")
+    with pytest.raises(err, match=match) as info:
+        mtd.fit(d, target, **kw)
+    assert isinstance(info.value, mtd.MTDError)
+
+
+def test_als_rejects_non_product_and_bad_model():
+    d = TD.random(mtd.ModeTree.baseline(2), M=2, r=2, g="relu", seed=0)
+    with pytest.raises(mtd.InvalidArgumentError, match="product"):
+        mtd.fit(d, d.to_tensor(), method="als")
+    with pytest.raises(mtd.InvalidArgumentTypeError, match="model"):
+        mtd.fit(np.zeros(3), np.zeros(3))
