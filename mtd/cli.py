@@ -222,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--json", action="store_true", help="print one JSON object")
     gp.set_defaults(handler=_cmd_gap)
 
+    from ._design_cli import add_design_commands
     from .experiments.cli import add_experiment_parser
 
+    add_design_commands(sub)  # mtd profile, mtd design
     add_experiment_parser(sub)
     return parser
 
@@ -483,12 +485,19 @@ def _cmd_experiment(args: argparse.Namespace, state: _State) -> int:
     return run_experiment(args)
 
 
+def _cmd_design_tools(args: argparse.Namespace, state: _State) -> int:
+    # mtd profile / mtd design: their parsers name the function (mtd._design_cli)
+    return int(args.run(args))
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _State], int]] = {
     "verify": _cmd_verify,
     "tree": _cmd_tree,
     "rank": _cmd_rank,
     "gap": _cmd_gap,
     "experiment": _cmd_experiment,
+    "profile": _cmd_design_tools,
+    "design": _cmd_design_tools,
 }
 """Subcommand -> function; a parser may instead ``set_defaults(handler=...)``."""
 

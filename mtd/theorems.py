@@ -78,6 +78,7 @@ __all__ = [
     "check_mixed_vs_sum",
     "check_separating_example_large",
     "check_mixed_vs_sum_r4",
+    "check_width_control",
     "run_checks",
     "reports_to_markdown",
     "reports_to_json",
@@ -1375,6 +1376,88 @@ def check_mixed_vs_sum_r4(*, r: int = 4, max_probes: int = 512, seed: Seed = 0) 
     )
 
 
+_WIDTH_PRIME = 2**31 - 1
+
+
+@_timed
+def check_width_control(
+    *, L: int = 3, M: int = 4, widths: tuple[int, ...] = (2, 2), seed: Seed = 0
+) -> CheckReport:
+    """Width allocation: the per-depth channels in the min-cut bound decide which cuts they cap.
+
+    For the baseline tree and its swapped companion over ``2^L`` modes, eq. 3 with one
+    output channel at the root, ``M`` at the leaves and ``widths[d-1]`` channels at depth
+    ``d``: for every index set of a small family and every depth, the bound
+    :func:`mtd.design.width_controls` predicts with that depth halved, as given and
+    doubled.  Expected, independently: the rank modulo ``2**31 - 1`` (a proven lower
+    bound on the rank over Q) of the materialized grid tensor of random integer
+    instances with weights in ``[-1000, 1000]`` (the larger of two seeds).  Holds when
+    the two agree everywhere: the bound is reached, so which depths limit (or would
+    lift) each cut is known.
+    """
+    from .decompositions import TreeDecomposition
+    from .design import width_controls
+
+    rng = np.random.default_rng(seed)
+    N = 2**L
+    sets = [(0, 1), (0, 2, 4, 6), (0, 1, 2), (1, 2), (0, 4), tuple(range(1, N, 2))]
+    sets = [I for I in sets if max(I) < N]
+    base = {d + 1: w for d, w in enumerate(widths)}
+    variants = {("base", 0): base}
+    for d, w in base.items():
+        variants["halved", d] = {**base, d: max(1, w // 2)}
+        variants["doubled", d] = {**base, d: 2 * w}
+    mismatches = []
+    n = 0
+    for tree in (ModeTree.baseline(L), ModeTree.swapped(L, 2)):
+        # instance ranks: one pair of random integer instances per width variant
+        ranks: dict[tuple[str, int], list[int]] = {}
+        for key, ws in variants.items():
+            best = [0] * len(sets)
+            for _ in range(2):
+                inst = TreeDecomposition.random(
+                    tree,
+                    M=M,
+                    r={0: 1, **ws},
+                    r_input=M,
+                    kind="integer",
+                    max_weight=1000,
+                    seed=int(rng.integers(2**31)),
+                )
+                # the integer tensor reduced mod p: its rank mod p is a proven lower bound
+                A = inst.to_tensor(arithmetic="modular", prime=_WIDTH_PRIME)
+                best = [
+                    max(b, matricization_rank(A, I, method="modular", prime=_WIDTH_PRIME))
+                    for b, I in zip(best, sets, strict=True)
+                ]
+            ranks[key] = best
+        for i, I in enumerate(sets):
+            for d, row in width_controls(tree, I, widths=base, M=M).items():
+                for how in ("halved", "base", "doubled"):
+                    got = ranks["base", 0][i] if how == "base" else ranks[how, d][i]
+                    n += 1
+                    if got != row[how]:
+                        mismatches.append(
+                            {
+                                "tree": tree.to_nested(),
+                                "I": list(I),
+                                "depth": d,
+                                "variant": how,
+                                "bound": row[how],
+                                "instance_rank": got,
+                            }
+                        )
+    return CheckReport(
+        claim="width control (design)",
+        setting=f"baseline and 2-swapped trees, N = {N}, M = {M}, widths {widths}, "
+        f"{len(sets)} cuts, each depth halved / doubled",
+        expected="exact ranks of random integer instances",
+        measured=f"{n - len(mismatches)} of {n} predicted bounds reached",
+        holds=not mismatches,
+        details={"cases": n, "mismatches": mismatches[:10]},
+    )
+
+
 CHECKS: dict[str, Callable[..., CheckReport]] = {
     "dilation_trees": check_dilation_trees,
     "swapped_shared_nodes": check_swapped_shared_nodes,
@@ -1395,6 +1478,7 @@ CHECKS: dict[str, Callable[..., CheckReport]] = {
     "recurrent_start_end": check_recurrent_start_end,
     "separating_example_large": check_separating_example_large,
     "mixed_vs_sum_r4": check_mixed_vs_sum_r4,
+    "width_control": check_width_control,
 }
 """Registry of the checks ``mtd verify`` runs, by name."""
 
@@ -1418,6 +1502,7 @@ _QUICK: dict[str, dict[str, Any]] = {
     "recurrent_start_end": {"T": 6},
     "separating_example_large": {"exact_factors": False},
     "mixed_vs_sum_r4": {"max_probes": 256},
+    "width_control": {"L": 3, "widths": (2, 2)},
 }
 
 NOT_YET_CHECKED: tuple[str, ...] = (
