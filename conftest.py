@@ -6,15 +6,13 @@ is skipped when that package is not installed, as the tests do with ``importorsk
 
 import importlib.util
 
-import importlib.util
-
 import numpy as np
 import pytest
 from _pytest.doctest import DoctestItem
 
 import mtd
 
-OPTIONAL = ("tensorly", "sympy", "matplotlib")
+OPTIONAL = ("tensorly", "sympy", "matplotlib", "tqdm")
 
 
 def _installed(name):

@@ -5,7 +5,8 @@ are optional, each installed by an extra of the package::
 
     tensorly    pip install "mtd[interop]"   TensorLy conversions
     sympy       pip install "mtd[sympy]"     exact ranks for primes >= 2**64, huge primes
-    matplotlib  pip install "mtd[plot]"      pictures
+    matplotlib  pip install "mtd[plot]"      pictures (mtd.plot)
+    tqdm        pip install "mtd[progress]"  progress bars
     hypothesis  pip install "mtd[strategies]"  property-test strategies
 """
 
@@ -23,6 +24,7 @@ EXTRAS = {
     "sympy": ("sympy", "sympy"),
     "matplotlib": ("plot", "matplotlib"),
     "hypothesis": ("strategies", "hypothesis"),
+    "tqdm": ("progress", "tqdm"),
 }
 """Top-level module -> (the extra that installs it, its distribution name)."""
 

@@ -15,7 +15,6 @@ __all__ = [
     "InvalidModeTreeError",
     "InvalidIndexSetError",
     "TensorTooLargeError",
-    "MissingDependencyError",
     "AmbiguousRankWarning",
     "MissingDependencyError",
 ]
@@ -51,14 +50,6 @@ class InvalidIndexSetError(InvalidArgumentError):
 
 class TensorTooLargeError(MTDError, MemoryError):
     """Raised *before allocating* when a tensor would exceed the memory limit."""
-
-
-class MissingDependencyError(MTDError, ImportError):
-    """Raised when a feature needs an optional package that is not installed.
-
-    The message names the package and the extra that installs it, e.g.
-    ``pip install "mtd[interop]"`` for TensorLy.
-    """
 
 
 class AmbiguousRankWarning(UserWarning):
