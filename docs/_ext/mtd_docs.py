@@ -278,7 +278,7 @@ def constant_docstring(
         lines[:] = min(found)[3]  # the same name first, then public modules first
 
 
-THEORY_REFERENCE = re.compile(r"the theory page(?:'s)?(?:,? *\(?§([1-6]))?")
+THEORY_REFERENCE = re.compile(r"the\s+theory\s+page(?:['’]s)?(?:,?\s*\(?§([1-6]))?")
 _NO_LINKS = (
     nodes.literal,
     nodes.literal_block,
