@@ -86,14 +86,15 @@ for L, r, label, g in rows:
 #
 # The same numbers as a picture, on a log scale (the bars span lower to upper bound):
 
-fig, ax = plt.subplots(figsize=(7.5, 3.6))
+fig, ax = plt.subplots(figsize=(8, 3.6))
 colors = {"baseline alone": "tab:blue", "separate (sum)": "tab:orange"}
 for i, (_, _, label, g) in enumerate(rows):
     color = colors.get(label, "tab:green")
     ax.bar(i, g.upper, color=color, alpha=0.35)
     ax.bar(i, g.lower, color=color)
 ax.set_xticks(range(len(rows)))
-ax.set_xticklabels([f"N={2**L}, r={r}\n{label}" for L, r, label, _ in rows], fontsize=7)
+short = {"baseline alone": "one", "separate (sum)": "sum", "mixed (layer 2)": "mixed"}
+ax.set_xticklabels([f"{short[label]}\nN={2**L}\nr={r}" for L, r, label, _ in rows], fontsize=8)
 ax.set_yscale("log", base=2)
 ax.set_ylabel("generic rank of [[A]]_I")
 ax.set_title("Certified ranks: one network, two summed, two interconnected")
