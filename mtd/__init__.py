@@ -15,7 +15,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import certify, decompositions, mincut, networks, separation
+from . import (
+    certify,
+    decompositions,
+    design,
+    families,
+    mincut,
+    networks,
+    profile_plot,
+    separation,
+    sweeps,
+    symmetry,
+    witness,
+)
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -68,6 +80,7 @@ from .networks import (
     image_tree,
     pooling_tree,
 )
+from .profiles import RankProfile, rank_profile
 from .ranks import (
     DEFAULT_PRIME,
     NumericRank,
@@ -111,6 +124,9 @@ __all__ = [
     # certified generic ranks
     "generic_rank",
     "GenericRank",
+    # rank profiles and design
+    "rank_profile",
+    "RankProfile",
     # decompositions
     "TreeDecomposition",
     "MixedDecomposition",
@@ -167,17 +183,33 @@ __all__ = [
     "decompositions",
     "display",
     "io",
+    "design",
+    "entanglement",
+    "families",
     "mincut",
     "plot",
     "networks",
+    "profile_plot",
     "separation",
     "strategies",
+    "sweeps",
+    "symmetry",
     "experiments",
     "training",
     "datasets",
+    "witness",
 ]
 
-_LAZY_SUBMODULES = {"strategies", "plot", "io", "display", "experiments", "training", "datasets"}
+_LAZY_SUBMODULES = {
+    "strategies",
+    "plot",
+    "io",
+    "display",
+    "experiments",
+    "training",
+    "datasets",
+    "entanglement",
+}
 _LAZY_FUNCTIONS = {"save": "io", "load": "io"}
 
 

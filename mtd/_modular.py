@@ -11,6 +11,10 @@ done exactly in float64 BLAS by :func:`matmul_mod`:
   be too short, both factors are split into 16-bit limbs and three float products
   (Karatsuba) are recombined in ``int64``.
 
+Primes below ``2**26`` are eliminated on balanced float64 residues with delayed
+reduction instead (:mod:`mtd._elimination`): no ``int64`` round trips, one BLAS call
+per product where ``inner (p/2)**2 < 2**53``.
+
 :func:`exact_rank` certifies the rank over Q of an integer matrix: ``r = rank mod q0``
 with an invertible pivot block ``D`` proves ``rank >= r``, and ``rank <= r`` follows
 from the vanishing of the ``(r+1)``-minors that border ``D``, checked either p-adically
@@ -26,6 +30,8 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
+
+from . import _elimination
 
 __all__: list[str] = []
 
@@ -251,6 +257,8 @@ def rank_mod(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     ``M[rows][:, cols]`` is non-zero mod q (so that matrix is invertible mod q).
     """
     assert q < _MAX_NUMPY_PRIME
+    if q < _elimination.MAX_PRIME:  # float64 residues: every product one BLAS call
+        return _elimination.rank_mod_float(M, q)
     if M.shape[1] > M.shape[0]:
         k, perm, _, pc = lu(np.ascontiguousarray(M.T), q, need_l=False)
         return k, pc, [int(i) for i in perm[:k]]

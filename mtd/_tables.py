@@ -56,11 +56,21 @@ def html_generic_rank(res: Any) -> str:
         if res.method == "probes"
         else f"{res.method}"
     )
+    if res.method == "structural":
+        how = "structural witness: a Kronecker product of identity blocks"
     rows: list[tuple[str, Any]] = [
         ("lower", f"{_int(res.lower)} ({how})"),
         ("upper", f"{_int(res.upper)} ({res.upper_source})"),
         ("certified", "yes" if res.certified else "no"),
     ]
+    if getattr(res, "probable", None) is not None:
+        rows.append(
+            (
+                "Monte Carlo",
+                f"{_int(res.probable)} (not certified; failure probability <= "
+                f"{res.failure_probability:.2g})",
+            )
+        )
     rows += [(f"bound: {k}", _int(v)) for k, v in res.bounds.items() if v is not None]
     rows += [
         ("index set", f"I = {_modes(res.index_set)} of {res.n_modes} modes"),

@@ -32,9 +32,17 @@ of degree at most ``R·δ`` in the weights and the probe entries (``δ``, the de
 entry, is :func:`mtd._probes.entry_degree`: two per leaf, for its probe and its
 discretizers, plus one per use of a weight matrix).  Unless ``p`` divides all its
 coefficients, the Schwartz–Zippel lemma over GF(p) says the witness falls short of ``R``
-with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**31 - 1) < 5·10⁻⁴`` for
-``N = 64``, ``r = 2``.  A run that does not certify can be repeated with another ``seed``
-or ``prime``.
+with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**25 - 39) < 0.032`` for
+``N = 64``, ``r = 2`` with the default prime (:data:`WITNESS_PRIME_BITS`; chosen so that
+the probe matrix is eliminated on float64 residues).  Where ``lower < upper`` after
+the first witness, independent witnesses modulo further primes are drawn (each can
+raise ``lower``, since each is a proven lower bound) until the Monte Carlo failure
+probability is below :data:`MONTE_CARLO_TARGET`; the result then carries that value as
+``probable``, labelled, never as certified.
+
+For tree decompositions a **structural** witness comes first (:mod:`mtd.witness`):
+0/1 weights whose matricization is a Kronecker product of identity blocks, its rank a
+product computed exactly without forming anything, at any size.
 """
 
 from __future__ import annotations
@@ -45,9 +53,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ._frozen import FrozenMap
-from ._modular import first_prime_below
-from ._probes import NetworkProbeMatrix, PointProbeMatrix, ProbeMatrix, randomize_plan
+from ._modular import first_prime_below, primes_below
+from ._probes import (
+    NetworkProbeMatrix,
+    PointProbeMatrix,
+    ProbeMatrix,
+    entry_degree,
+    randomize_plan,
+)
 from ._progress import reporter
 from ._rich import Rich
 from ._sizes import product_capped
@@ -60,14 +76,21 @@ from .decompositions._plan import NodeStep, Plan, check_output
 from .errors import InvalidArgumentError, TensorTooLargeError
 from .mincut import get_any_plan, plan_mincut_bound
 from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
+from .witness import _witness
 
 __all__ = ["GenericRank", "generic_rank", "GENERIC_RANK_METHODS"]
 
-GENERIC_RANK_METHODS = ("auto", "probes", "materialize")
-"""How :func:`generic_rank` finds its witness.  ``"auto"`` materializes a random
-instance when ``M^N <= MATERIALIZE_MAX`` and the probe matrices could reach a quarter of
-the tensor's entries (``4 K² > M^N`` for ``K = min(upper, max_probes)``); otherwise it
-probes (measured on N = 16, ``benchmarks/bench_certify.py``)."""
+GENERIC_RANK_METHODS = ("auto", "structural", "probes", "materialize")
+"""How :func:`generic_rank` finds its witness.  ``"auto"`` first tries the structural
+witness (:mod:`mtd.witness`: tree decompositions, any size); if that does not reach the
+upper bound it materializes a random instance when ``M^N <= MATERIALIZE_MAX`` and the
+probe matrices could reach a quarter of the tensor's entries (``4 K² > M^N`` for
+``K = min(upper, max_probes)``), and probes otherwise (measured on N = 16,
+``benchmarks/bench_certify.py``)."""
+
+MONTE_CARLO_TARGET = 2.0**-40
+"""Where the bounds stay apart, probe rounds are repeated with fresh weights, probes and
+primes until the Monte Carlo failure probability is below this."""
 
 MATERIALIZE_MAX = 2**16
 """``"auto"`` never materializes more than this many entries."""
@@ -90,8 +113,10 @@ class GenericRank(Rich):
     upper : int
         A proven upper bound from the structure, valid for every weight.
     method : str
-        ``"probes"`` (a ``probes × probes`` probe matrix) or ``"materialized"`` (the
-        whole matricization of a random instance).
+        ``"structural"`` (an explicit witness whose matricization is a Kronecker
+        product of identity blocks, :mod:`mtd.witness`), ``"probes"`` (a ``probes ×
+        probes`` probe matrix) or ``"materialized"`` (the whole matricization of a
+        random instance).
     probes : int
         The side of the last probe matrix (0 when materialized).
     prime : int
@@ -114,6 +139,20 @@ class GenericRank(Rich):
     rounds : tuple of (int, int, float, float)
         ``(probes, rank, seconds forming the probe matrix, seconds ranking it)`` for
         every probe round (empty when materialized).
+    probable : int or None
+        Only where ``lower < upper`` (None when certified): a **Monte Carlo** value,
+        not a certificate.  Independent random witnesses (fresh weights, probes and
+        prime each) all fell short of their probe count; the generic rank equals
+        ``probable`` unless every one of them fell short of it by chance.  None when
+        no such statement can be made (e.g. the probe cap was reached).
+    failure_probability : float or None
+        An upper bound on the probability that ``probable`` is below the generic rank
+        (Schwartz–Zippel, multiplied over the independent draws); below
+        :data:`MONTE_CARLO_TARGET` unless the time was cut short.  None with
+        ``probable``.
+    witness : StructuralWitness or None
+        The structural witness when one was built (``method="structural"`` or
+        ``"auto"`` on a tree decomposition); its ``check()`` re-derives the rank.
 
     Examples
     --------
@@ -136,6 +175,9 @@ class GenericRank(Rich):
     n_modes: int
     output: int
     rounds: tuple[tuple[int, int, float, float], ...] = field(default=())
+    probable: int | None = None
+    failure_probability: float | None = None
+    witness: Any = field(default=None, compare=False)
 
     @property
     def certified(self) -> bool:
@@ -163,12 +205,16 @@ class GenericRank(Rich):
             "n_modes": self.n_modes,
             "output": self.output,
             "rounds": [list(r) for r in self.rounds],
+            "probable": self.probable,
+            "failure_probability": self.failure_probability,
         }
 
     def __repr__(self) -> str:
         others = ", ".join(f"{k}: {_short(v)}" for k, v in self.bounds.items() if v is not None)
         if self.method == "probes":
             how = f"rank mod p of a {self.probes} x {self.probes} probe matrix"
+        elif self.method == "structural":
+            how = "structural witness: a Kronecker product of identity blocks"
         else:
             how = "rank mod p of the materialized matricization"
         mods = "{" + ",".join(map(str, self.index_set)) + "}"
@@ -181,6 +227,14 @@ class GenericRank(Rich):
                 f"  lower bound  : {_short(self.lower)} ({how} of a random instance)",
                 f"  upper bound  : {_short(self.upper)} ({self.upper_source}; {others})",
                 f"  verdict      : {verdict}",
+                *(
+                    [
+                        f"  Monte Carlo  : {_short(self.probable)} (probably the generic rank; "
+                        f"not certified, failure probability <= {self.failure_probability:.2g})"
+                    ]
+                    if self.probable is not None and self.failure_probability is not None
+                    else []
+                ),
                 f"  prime        : {self.prime}",
                 f"  time         : {self.seconds:.3g} s",
             ]
@@ -241,16 +295,23 @@ def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------- the API
-_LIMB_FREE_FLOOR = 2**28
+WITNESS_PRIME_BITS = 25
+"""Random witnesses are drawn modulo the largest prime below ``2**25`` by default: the
+probe matrix is then eliminated on float64 residues (:mod:`mtd._elimination`) with two
+exact BLAS products per block (limbs of at most 17 bits) up to 8192 probes, instead of
+the ``int64`` path that primes above ``2**26`` need, and the probe evaluation needs no
+limbs for inner dimensions up to ``2**13``.  A smaller prime makes a short witness
+likelier (Schwartz–Zippel, module docstring); where the bounds stay apart, further
+primes are tried (:data:`MONTE_CARLO_TARGET`)."""
 
 
 def default_prime(plan: Plan) -> int:
     """The prime :func:`generic_rank` uses by default for ``plan``.
 
-    ``2**31 - 1`` when every matrix product of the evaluation has an inner dimension
-    ``w <= 2`` (then ``w (p - 1)² < 2**63``); otherwise the largest prime with
-    ``w (p - 1)² < 2**63``, so that no product needs splitting into limbs, unless
-    that prime would be below ``2**28`` (then ``2**31 - 1`` with limbs).
+    The largest prime below ``2**WITNESS_PRIME_BITS``, unless a matrix product of the
+    evaluation has an inner dimension ``w`` with ``w (p - 1)² >= 2**63``: then the
+    largest prime with ``w (p - 1)² < 2**63`` (no limbs), or ``2**31 - 1`` (with
+    limbs) if that would be below ``2**20``.
     """
     w = 1
     for step in plan.steps:
@@ -259,12 +320,10 @@ def default_prime(plan: Plan) -> int:
             w = max(w, math.prod(sizes) if step.kind == "ht" else max(sizes))
     for term in plan.outputs:
         w = max(w, plan.slot_sizes[term.slot])
-    top = math.isqrt((2**63 - 1) // w) + 1
-    if top >= DEFAULT_PRIME:
+    top = min(math.isqrt((2**63 - 1) // w) + 1, 2**WITNESS_PRIME_BITS)
+    if top < 2**20:
         return DEFAULT_PRIME
-    if top < _LIMB_FREE_FLOOR:
-        return DEFAULT_PRIME
-    return first_prime_below(top + 1)
+    return first_prime_below(top)
 
 
 def generic_rank(
@@ -380,63 +439,188 @@ def generic_rank(
     say(f"upper bound {_short(upper)} ({source})")
     if p is None:
         p = default_prime(plan)
-    if method == "auto":
+
+    def result(lower: int, how: str, K: int, **extra: Any) -> GenericRank:
+        return GenericRank(
+            lower=int(lower),
+            upper=int(upper),
+            method=how,
+            probes=K,
+            prime=int(p),
+            seconds=time.perf_counter() - started,
+            upper_source=source,
+            bounds=FrozenMap(bounds),
+            index_set=tuple(sorted(rows)),
+            n_modes=n_modes,
+            output=y,
+            **extra,
+        )
+
+    structural = None
+    if method in ("auto", "structural"):
+        why = _witness_scope(plan)
+        if why is None:
+            structural = _witness(plan, rows, y)
+            say(f"structural witness: rank {_short(structural.rank)}")  # type: ignore[union-attr]
+        elif method == "structural":
+            raise InvalidArgumentError(
+                f"method='structural' needs a tree decomposition with eq. 3 nodes, untied "
+                f"node weights and no dense output layer; got {why} (use method='auto')"
+            )
+        if structural is not None and (structural.rank >= upper or method == "structural"):
+            rep.reach(max(1, min(upper, cap)))  # done: no probe rounds to show
+            rep.close()
+            return result(structural.rank, "structural", 0, witness=structural)
+    if method in ("auto", "structural"):
         k = min(upper, cap)
         method = "materialize" if size <= MATERIALIZE_MAX and 4 * k * k > size else "probes"
-    # the witness: fresh residues for the free weights, ties and fixed structure kept
-    rplan = randomize_plan(plan, rng, p)
-    rounds: list[tuple[int, int, float, float]] = []
+    trial = _Trial(plan, rows, y, rng, say)
     if method == "materialize":
-        A = dense_tensor(rplan, y, arithmetic="modular", prime=p)
-        lower = matricization_rank(A, sorted(rows), method="modular", prime=p)
+        lower = trial.materialize(p)
         K = 0
+        rounds: list[tuple[int, int, float, float]] = []
         say(f"materialized rank {lower} ({time.perf_counter() - started:.2f} s)")
         rep.reach(max(1, min(upper, cap)))  # done: no probe rounds to show
     else:
-        probes: ProbeMatrix | NetworkProbeMatrix | PointProbeMatrix = (
-            ProbeMatrix(rplan, rows, y, p, rng)
-            if rplan.is_tree
-            else NetworkProbeMatrix(rplan, rows, y, p, rng)
+        lower, K, rounds = trial.probe_rounds(p, max(1, min(upper, cap)), rep.reach)
+    how = "materialized" if method == "materialize" else "probes"
+    if structural is not None and structural.rank > lower:
+        lower, how = structural.rank, "structural"
+    probable, failure = None, None
+    if lower < upper:
+        probable, failure, lower = _monte_carlo(trial, lower, K, p, upper, say)
+    rep.close()
+    return result(
+        lower,
+        how,
+        K,
+        rounds=tuple(rounds),
+        probable=probable,
+        failure_probability=failure,
+        witness=structural,
+    )
+
+
+def _witness_scope(plan: Plan) -> str | None:
+    from .witness import _applicable
+
+    return _applicable(plan)
+
+
+class _Trial:
+    """One architecture's random witnesses: materialized or probed, for any prime.
+
+    Each call draws fresh residues for the free weights (ties and fixed structure
+    kept, :func:`mtd._probes.randomize_plan`) and fresh probes.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        rows: frozenset[int],
+        y: int,
+        rng: np.random.Generator,
+        say: Callable[[str], None],
+    ):
+        self.plan, self.rows, self.y, self.rng, self.say = plan, rows, y, rng, say
+
+    def materialize(self, p: int) -> int:
+        A = dense_tensor(
+            randomize_plan(self.plan, self.rng, p), self.y, arithmetic="modular", prime=p
         )
-        target = max(1, min(upper, cap))
+        return matricization_rank(A, sorted(self.rows), method="modular", prime=p)
+
+    def probes(self, p: int) -> tuple[Any, Plan]:
+        rplan = randomize_plan(self.plan, self.rng, p)
+        cls = ProbeMatrix if rplan.is_tree else NetworkProbeMatrix
+        return cls(rplan, self.rows, self.y, p, self.rng), rplan
+
+    def grow(self, probes: Any, rplan: Plan, K: int, p: int) -> tuple[Any, np.ndarray]:
+        """``probes.grow(K)``, falling back to grid-entry probes when no contraction fits."""
+        try:
+            return probes, probes.grow(K)
+        except TensorTooLargeError:
+            if not isinstance(probes, NetworkProbeMatrix):
+                raise
+            # no contraction of this plan fits: a submatrix at random grid points
+            self.say("no probe contraction fits in memory: probing grid entries instead")
+            probes = PointProbeMatrix(rplan, self.rows, self.y, p, self.rng)
+            return probes, probes.grow(K)
+
+    def probe_rounds(
+        self, p: int, target: int, reach: Callable[[int], None]
+    ) -> tuple[int, int, list[tuple[int, int, float, float]]]:
+        """Double ``K`` from 16 while the ``K × K`` probe matrix has full rank, up to ``target``."""
+        probes, rplan = self.probes(p)
+        rounds: list[tuple[int, int, float, float]] = []
         K = min(_FIRST_PROBES, target)
         while True:
             t0 = time.perf_counter()
-            try:
-                E = probes.grow(K)
-            except TensorTooLargeError:
-                if not isinstance(probes, NetworkProbeMatrix):
-                    raise
-                # no contraction of this plan fits: a submatrix at random grid points
-                say("no probe contraction fits in memory: probing grid entries instead")
-                probes = PointProbeMatrix(rplan, rows, y, p, rng)
-                E = probes.grow(K)
+            probes, E = self.grow(probes, rplan, K, p)
             t1 = time.perf_counter()
             lower = matrix_rank(E, method="modular", prime=p)
             rounds.append((K, lower, t1 - t0, time.perf_counter() - t1))
-            rep.reach(K)
-            say(
+            reach(K)
+            self.say(
                 f"{K} probes: rank {lower} (probe matrix {t1 - t0:.2f} s, "
                 f"rank {rounds[-1][3]:.2f} s)"
             )
             if lower < K or K >= target:
-                break
+                return lower, K, rounds
             K = min(2 * K, target)
-    rep.close()
-    return GenericRank(
-        lower=int(lower),
-        upper=int(upper),
-        method="materialized" if method == "materialize" else "probes",
-        probes=K,
-        prime=p,
-        seconds=time.perf_counter() - started,
-        upper_source=source,
-        bounds=FrozenMap(bounds),
-        index_set=tuple(sorted(rows)),
-        n_modes=n_modes,
-        output=y,
-        rounds=tuple(rounds),
-    )
+
+
+_MAX_TRIALS = 12
+
+
+def _monte_carlo(
+    trial: _Trial, lower: int, K: int, p: int, upper: int, say: Callable[[str], None]
+) -> tuple[int | None, float | None, int]:
+    """Repeat independent witnesses until the Monte Carlo value is sure enough.
+
+    A witness of ``K`` probes (``K = 0``: materialized, then ``K`` is the matrix's
+    smaller side) falls short of ``min(R, K)``, ``R`` the generic rank, with
+    probability at most ``K δ / q`` (Schwartz–Zippel over GF(q), ``δ`` the entries'
+    degree) — for a prime ``q`` that does not divide every coefficient of the minor.
+    A probed witness of rank ``< K`` therefore gives ``R`` except with that
+    probability, and independent draws multiply.  Returns ``(probable, failure,
+    lower)``; ``(None, None, lower)`` when a witness has full rank ``K < upper``.
+    """
+    plan = trial.plan
+    if K == 0:
+        side = min(
+            math.prod(plan.dims[m] for m in plan.modes if m in trial.rows),
+            math.prod(plan.dims[m] for m in plan.modes if m not in trial.rows),
+        )
+        n = min(upper, side)
+    else:
+        if lower >= K:
+            return None, None, lower
+        n = K
+    degree = entry_degree(plan)
+    failure = min(1.0, n * degree / p)
+    used = {p}
+    best = lower
+    primes = primes_below(p)
+    for _ in range(_MAX_TRIALS):
+        if failure < MONTE_CARLO_TARGET:
+            break
+        q = next(x for x in primes if x not in used)
+        used.add(q)
+        if K == 0:
+            got = trial.materialize(q)
+        else:
+            probes, rplan = trial.probes(q)
+            _, E = trial.grow(probes, rplan, K, q)
+            got = matrix_rank(E, method="modular", prime=q)
+            if got >= K:
+                return None, None, max(best, got)
+        best = max(best, got)
+        if best >= upper:
+            return None, None, best
+        failure *= min(1.0, n * degree / q)
+        say(f"Monte Carlo draw mod {q}: rank {got}, failure probability <= {failure:.2g}")
+    return best, failure, best
 
 
 def _capped_size(shape: Any) -> int:

@@ -195,9 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     k.add_argument(
         "--method",
-        choices=("auto", "probes", "materialize"),
+        choices=("auto", "structural", "probes", "materialize"),
         default="auto",
-        help="witness: probe matrices, the materialized tensor, or auto (by size)",
+        help="witness: structural (trees), probe matrices, the materialized tensor, or auto",
     )
     k.add_argument(
         "--require-certified",
@@ -222,8 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     gp.add_argument("--json", action="store_true", help="print one JSON object")
     gp.set_defaults(handler=_cmd_gap)
 
+    from ._design_cli import add_design_commands
     from .experiments.cli import add_experiment_parser
 
+    add_design_commands(sub)  # mtd profile, mtd design
     add_experiment_parser(sub)
     return parser
 
@@ -415,12 +417,20 @@ def _rank(args: argparse.Namespace, state: _State, tree: ModeTree) -> int:
         return status
     modes = "{" + ",".join(map(str, res.index_set)) + "}"
     how = f"{res.probes} x {res.probes} probe matrix" if res.probes else "the whole matricization"
+    lower_how = f"rank mod {res.prime} of {how}, random weights"
+    if res.method == "structural":
+        lower_how = "structural witness: a Kronecker product of identity blocks"
     bounds = ", ".join(f"{k} {_short(v)}" for k, v in res.bounds.items() if v is not None)
     verdict = f"yes: the generic rank is {res.lower}" if res.certified else "no"
     print(f"generic rank of [[A]]_I, I = {modes}, {res.n_modes} modes, output {res.output}")
-    print(f"  lower      {res.lower}  (rank mod {res.prime} of {how}, random weights)")
+    print(f"  lower      {res.lower}  ({lower_how})")
     print(f"  upper      {_short(res.upper)}  ({res.upper_source}; {bounds})")
     print(f"  certified  {verdict}")
+    if res.probable is not None:
+        print(
+            f"  Monte Carlo {res.probable}  (not certified: wrong with probability <= "
+            f"{res.failure_probability:.2g})"
+        )
     print(f"  method     {res.method}")
     print(f"  seconds    {res.seconds:.3f}")
     return status
@@ -475,12 +485,19 @@ def _cmd_experiment(args: argparse.Namespace, state: _State) -> int:
     return run_experiment(args)
 
 
+def _cmd_design_tools(args: argparse.Namespace, state: _State) -> int:
+    # mtd profile / mtd design: their parsers name the function (mtd._design_cli)
+    return int(args.run(args))
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _State], int]] = {
     "verify": _cmd_verify,
     "tree": _cmd_tree,
     "rank": _cmd_rank,
     "gap": _cmd_gap,
     "experiment": _cmd_experiment,
+    "profile": _cmd_design_tools,
+    "design": _cmd_design_tools,
 }
 """Subcommand -> function; a parser may instead ``set_defaults(handler=...)``."""
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -109,7 +108,32 @@ def mincut_bound(decomposition: Any, I: Any, output: int = 0) -> int:
     * outputs: the output ``y`` restricts the root to one channel (``d = 1``: both
       sides agree) or contracts it with a row of the dense layer
       (``min(B(I), B(Iᶜ))``); a sum of outputs (eq. 4: two roots) adds;
-    * every value is also capped by its smaller matricization side.
+    * every value is also capped by its smaller matricization side, counted in the
+      *spaces* its parts live in rather than in ``M``, which is what makes mixed
+      decompositions tight (dimension counting, below).
+
+    Dimension counting.  For a value ``X`` write ``S_I(X)`` for the span of its
+    ``I``-parts (the column space of ``[[X]]`` with every channel on the ``Iᶜ`` side;
+    ``dim S_I(X) = B(X, Iᶜ)``) and likewise ``S_Iᶜ(X)``.  (i) Every leaf vector of mode
+    ``j`` lies in ``E_j``, the sum of the column spaces of the leaf matrices of mode
+    ``j`` (``dim E_j <= min(M_j, r_0)`` for the discretizers shared by eq. 4's two
+    trees).  (ii) A node value is multilinear in its children's values, so
+    ``S_I(ν) ⊆ ⊗_c S_I(c)``.  (iii) After eq. 4's swap at a mixture node ``μ`` both
+    slots hold channels of ``φ^μ`` and ``φ̄^μ``, so both have their ``I``-parts in the
+    *same* space ``P = S_I(φ^μ) + S_I(φ̄^μ)``, of dimension at most ``B(φ^μ, Iᶜ) +
+    B(φ̄^μ, Iᶜ)`` and at most the dimension of the tensor product of atoms (``E_j``,
+    or pools ``P`` of mixture nodes below) that holds both.  Hence every slot's
+    ``I``-parts lie in a tensor product of *atoms*, one per part of a partition of its
+    ``I``-modes, whose dimension caps its ranks.  (iv) The row space of ``Σ_t A_t``
+    is the sum of the terms' row spaces; terms whose rows lie in the same tensor
+    product of atoms (eq. 4's two roots above common mixture nodes) span at most its
+    dimension together, instead of the sum of their ranks.  The same holds with
+    ``I`` and ``Iᶜ`` exchanged, and the bound is the smaller of the two counts and of
+    the rank sum.  Each step is an inclusion of subspaces, so the bound holds for
+    every weight.  On the paper's ``N = 8`` example (baseline against dilations 2,
+    1, 4, mixture nodes ``{0..3}``, ``{4..7}``, ``I = {0,2,4,5}``, ``M = 3``, ``r = 2``)
+    both roots have their rows in ``P_{0..3} ⊗ P_{4..7}`` of dimension ``4 · 4``:
+    the bound is 16 (adding the two roots' ranks gave 50), and a witness reaches it.
 
     Every rule is a valid rank inequality, so the result bounds the rank for every
     weight, including tied and zero weights.  On a single tree it is at most
@@ -182,12 +206,6 @@ def _is_tensor_network(obj: Any) -> bool:
 def _check_rows(I: Any, modes: tuple[int, ...]) -> frozenset[int]:
     assert modes == tuple(range(len(modes))), "plans of public objects have modes 0..N-1"
     return frozenset(check_index_set(I, len(modes), proper=True))
-
-
-def _trivial(dims: Mapping[int, int], rows: frozenset[int]) -> int:
-    a = math.prod(d for m, d in dims.items() if m in rows)
-    b = math.prod(d for m, d in dims.items() if m not in rows)
-    return min(a, b)
 
 
 # ------------------------------------------------------------- the plan programme
@@ -332,16 +350,27 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
     for step in plan.steps:
         if isinstance(step, SwapStep):
             keep.update(step.slots)
+    eff = _leaf_spaces(plan)
+    # the spaces as tensor products of atoms matter only where values are pooled or
+    # summed (eq. 4); a single tree skips them (sets over 2^16 modes are not free)
+    track = len(plan.outputs) > 1 or any(isinstance(s, SwapStep) for s in plan.steps)
+    no_atoms: tuple[frozenset[Any], frozenset[Any]] = (frozenset(), frozenset())
     full: dict[int, Kid] = {}  # slot -> its bounds and size, as its parent sees it
-    prods: dict[int, tuple[int, int]] = {}
+    prods: dict[int, tuple[int, int]] = {}  # dimensions of the spaces holding its I / Iᶜ parts
+    atoms: dict[int, tuple[frozenset[Any], frozenset[Any]]] = {}  # ... as tensor products
+    atom_dim: dict[Any, int] = {}
     runs: dict[int, list[Run]] = {}
     for step in plan.steps:
         if isinstance(step, LeafStep):
-            dim = int(plan.dims[step.mode])
+            dim = eff[step.mode]
             rank = min(dim, int(step.matrix.shape[1]), step.size)
             mine = step.mode in rows
             full[step.slot] = (1, rank, step.size) if mine else (rank, 1, step.size)
             prods[step.slot] = (dim, 1) if mine else (1, dim)
+            if track:
+                leaf_atom = frozenset([("leaf", step.mode)])
+                atom_dim[("leaf", step.mode)] = dim
+                atoms[step.slot] = (leaf_atom, frozenset()) if mine else (frozenset(), leaf_atom)
             if step.slot in keep:
                 kind = "leaf I" if mine else "leaf Ic"
                 leaf = _Source(kind, [], rank, step.size, (0, 0))  # inner: the leaf's rank
@@ -353,6 +382,11 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
                 a, b = prods[c]
                 pi *= a
                 pc *= b
+            if track:
+                atoms[step.slot] = (
+                    frozenset().union(*(atoms[c][0] for c in step.children)),
+                    frozenset().union(*(atoms[c][1] for c in step.children)),
+                )
             inner = kids[0][2]
             b0, b1 = _capped(_vertex_bounds(step.kind, kids, step.size, inner), step.size, (pi, pc))
             full[step.slot] = (b0, b1, step.size)
@@ -363,20 +397,90 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
                 runs[step.slot] = [(src, step.size)]
         else:
             a, b = step.slots
+            pooled = _pool(step, full[a], full[b], prods[a], prods[b], atoms[a], atoms[b], atom_dim)
             ha, ta = _split(runs[a], step.n_channels)
             hb, tb = _split(runs[b], step.n_channels)
             runs[a], runs[b] = hb + ta, ha + tb
             for s in (a, b):
+                prods[s], atoms[s] = pooled
                 full[s] = (*_runs_bounds(runs[s], prods[s]), full[s][2])
-    total = 0
+    terms: list[tuple[int, tuple[frozenset[Any], frozenset[Any]]]] = []
     for term in plan.outputs:
         if term.matrix is None:
             ((src, _),) = _split(_split(runs[term.slot], y + 1)[0], y)[1]
             b0, b1 = src.bounds(1)  # channel y alone
         else:
             b0, b1 = full[term.slot][:2]
-        total += min(b0, b1)
-    return min(total, _trivial(plan.dims, rows))
+        terms.append((min(b0, b1, *prods[term.slot]), atoms.get(term.slot, no_atoms)))
+    total = sum(rank for rank, _ in terms)
+    if track:
+        for side in (0, 1):  # the parts of all terms on one side share their spaces
+            total = min(total, _shared_dimension(terms, side, atom_dim))
+    trivial = min(math.prod(eff[m] for m in rows), math.prod(eff[m] for m in eff if m not in rows))
+    return min(total, trivial)
+
+
+def _leaf_spaces(plan: Plan) -> dict[int, int]:
+    """Mode ``j`` -> a bound on the dimension of the span of every leaf vector of ``j``.
+
+    A leaf's channels are columns of ``matrix @ weight.T``, inside the column space of
+    ``matrix``; leaves sharing one matrix (eq. 4's two trees, tied discretizers) share
+    that space, otherwise the spaces add.
+    """
+    seen: dict[int, dict[int, int]] = {}
+    for step in plan.steps:
+        if isinstance(step, LeafStep):
+            seen.setdefault(step.mode, {})[id(step.matrix)] = int(step.matrix.shape[1])
+    return {m: min(int(plan.dims[m]), sum(seen.get(m, {}).values())) for m in plan.dims}
+
+
+def _pool(
+    step: SwapStep,
+    fa: Kid,
+    fb: Kid,
+    pa: tuple[int, int],
+    pb: tuple[int, int],
+    aa: tuple[frozenset[Any], frozenset[Any]],
+    ab: tuple[frozenset[Any], frozenset[Any]],
+    atom_dim: dict[Any, int],
+) -> tuple[tuple[int, int], tuple[frozenset[Any], frozenset[Any]]]:
+    """The space both slots of an eq. 4 swap live in after it, per side, as a new atom.
+
+    After the swap each slot holds channels of both values, so its ``I``-parts lie in
+    the sum ``S`` of the two values' ``I``-part spans: ``dim S`` is at most the sum of
+    their ranks with the channel on the ``Iᶜ`` side, and at most the dimension of the
+    space they both live in (or the sum of the two).  The same on the ``Iᶜ`` side.
+    """
+    dims = []
+    out_atoms = []
+    for side in (0, 1):
+        span_a = fa[1 - side]  # channel on the other side: the span of the parts
+        span_b = fb[1 - side]
+        room = pa[side] if aa[side] == ab[side] else pa[side] + pb[side]
+        dim = min(span_a + span_b, room)
+        atom = ("pool", id(step), side)
+        atom_dim[atom] = dim
+        dims.append(dim)
+        out_atoms.append(frozenset([atom]) if aa[side] or ab[side] else frozenset())
+        if not (aa[side] or ab[side]):
+            dims[-1] = 1
+    return (dims[0], dims[1]), (out_atoms[0], out_atoms[1])
+
+
+def _shared_dimension(
+    terms: list[tuple[int, tuple[frozenset[Any], frozenset[Any]]]],
+    side: int,
+    atom_dim: dict[Any, int],
+) -> int:
+    """A bound on the rank of a sum of terms from the spaces their ``side`` parts share.
+
+    Terms whose parts lie in the same tensor product of atoms span at most its
+    dimension together (and at most the sum of their ranks); the groups add.
+    """
+    groups: dict[frozenset[Any], int] = {}
+    for rank, sides in terms:
+        groups[sides[side]] = groups.get(sides[side], 0) + rank
+    return sum(min(ranks, math.prod(atom_dim[a] for a in key)) for key, ranks in groups.items())
 
 
 # ------------------------------------------------------- general tensor networks

@@ -243,8 +243,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "mixed min-cut: max instead of sum",
         "mtd/mincut.py",
-        "        total += min(b0, b1)",
-        "        total = max(total, min(b0, b1))",
+        "    total = sum(rank for rank, _ in terms)",
+        "    total = max(rank for rank, _ in terms)",
         ("tests/test_mincut.py", "tests/test_certify.py"),
     ),
     M(
@@ -264,8 +264,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "generic_rank: probes stop at half",
         "mtd/certify.py",
-        "        target = max(1, min(upper, cap))",
-        "        target = max(1, min(upper, cap) // 2)",
+        "trial.probe_rounds(p, max(1, min(upper, cap)), rep.reach)",
+        "trial.probe_rounds(p, max(1, min(upper, cap) // 2), rep.reach)",
         ("tests/test_certify.py",),
         wrong_number=False,  # the lower bound stays valid, only less often certified
         verify_catches=False,  # quick verify materializes its witnesses; probes run in full

@@ -216,8 +216,11 @@ def test_large_tree_certified_without_materializing():
     d = TreeDecomposition.random(T, M=2, r=2, seed=0)
     I = list(range(0, 12, 2))  # six split leaf pairs: r^6
     with mtd.memory_limit(2**24):
-        res = generic_rank(d, I, seed=0)
+        res = generic_rank(d, I, seed=0, method="probes")
         assert res.method == "probes" and res.certified and res.lower == 64
+        res = generic_rank(d, I, seed=0)  # auto: the structural witness, nothing probed
+        assert res.method == "structural" and res.certified and res.lower == 64
+        assert res.rounds == () and res.witness.blocks == {2: 6}
         with pytest.raises(mtd.TensorTooLargeError):
             generic_rank(d, I, method="materialize")
 
@@ -238,9 +241,14 @@ def test_progress_messages():
 
 
 def test_default_prime_avoids_limbs():
-    assert default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan) == P
-    p = default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan)
-    assert 2**28 < p < P and 4 * (p - 1) ** 2 < 2**63
+    # below 2**25: float64 elimination (two products per block up to 8192 probes)
+    p = default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan)
+    assert p == 2**25 - 39 and mtd.ranks._modular.is_prime(p)
+    assert default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan) == p
+    # a wide hierarchical node (a transfer tensor over 16**4 children's channels) needs
+    # w (p-1)^2 < 2**63
+    big = default_prime(tree_dec(ModeTree.star(4), 2, 16, form="ht").plan)
+    assert 2**20 < big < p and 16**4 * (big - 1) ** 2 < 2**63
     res = generic_rank(tree_dec(ModeTree.baseline(3), 4, 4), [0, 2, 4, 6], seed=0, prime=101)
     assert res.prime == 101 and res.lower <= res.upper == 256
 
@@ -277,3 +285,79 @@ def test_errors():
     relu = TreeDecomposition.random(ModeTree.baseline(2), M=2, r=2, g="relu", seed=0)
     with pytest.raises(ValueError, match="g = 'product' only"):
         generic_rank(relu, [0])
+
+
+# ------------------------------------------------------------- mixed: tight bounds, Monte Carlo
+def test_mixed_paper_example_n8_certified():
+    # baseline against dilations 2,1,4, mixture nodes {0..3}, {4..7}, M = 3, r = 2
+    T, Tb = ModeTree.from_dilations([1, 2, 4]), ModeTree.from_dilations([2, 1, 4])
+    mix = [frozenset(range(4)), frozenset(range(4, 8))]
+    m = mtd.MixedDecomposition.random(T, Tb, mix, M=3, r=2, seed=0)
+    res = generic_rank(m, [0, 2, 4, 5], seed=0)
+    assert (res.lower, res.upper, res.certified) == (16, 16, True)
+    assert res.probable is None and res.failure_probability is None
+
+
+def test_monte_carlo_value_is_labelled_and_never_certified():
+    # the sum of two trees (no mixture node), M = 2, I = {0, 2}: every bound says 4, but
+    # the two terms' row spaces, E_0 (x) v_2 and v_0 (x) E_2 (v_j a fixed vector of
+    # mode j), meet in v_0 (x) v_2: the rank is 3, which the bounds do not see
+    T = ModeTree.from_nested(((3, 0), 1, 2))
+    Tb = ModeTree.from_nested((3, (1, 2), 0))
+    m = mtd.MixedDecomposition.random(T, Tb, [], M=2, r=4, seed=0)
+    res = generic_rank(m, [0, 2], seed=0)
+    assert not res.certified and res.rank is None
+    assert res.probable == res.lower < res.upper
+    assert 0 < res.failure_probability < 2.0**-40
+    assert "Monte Carlo" in repr(res) and "not certified" in repr(res)
+    assert res.to_dict()["failure_probability"] == res.failure_probability
+    # the value is a proven lower bound all the same: the exact rank of a wide instance
+    wide = mtd.MixedDecomposition.random(T, Tb, [], M=2, r=4, kind="integer", max_weight=1000)
+    A = wide.to_tensor(0, arithmetic="exact")
+    assert mtd.matricization_rank(A, [0, 2], method="exact") >= res.lower
+
+
+def _random_tree(rng, blocks):
+    """A random tree whose subtrees include random trees over the given blocks of modes."""
+    parts = []
+    for block in blocks:
+        modes = list(block)
+        rng.shuffle(modes)
+        parts.append(_nest(rng, modes))
+    return _nest(rng, parts)
+
+
+def _nest(rng, items):
+    items = list(items)
+    while len(items) > 1:
+        k = int(rng.integers(2, min(3, len(items)) + 1))
+        order = rng.permutation(len(items))
+        items = [items[i] for i in order]
+        items = [tuple(items[:k]), *items[k:]]
+    return items[0]
+
+
+def test_random_small_mixed_architectures_mostly_certified():
+    # the dimension-counting bound must meet the witness on nearly every small mixed
+    # architecture (nested mixture nodes from blocks shared by both trees); where it does
+    # not, the result carries a labelled Monte Carlo value instead
+    rng = np.random.default_rng(12)
+    n_cases, certified = 60, 0
+    for case in range(n_cases):
+        N = int(rng.integers(4, 9))
+        modes = [int(x) for x in rng.permutation(N)]
+        n_cuts = int(rng.integers(1, 3))
+        cuts = sorted(int(c) for c in rng.choice(np.arange(1, N), size=n_cuts, replace=False))
+        blocks = [modes[a:b] for a, b in zip([0, *cuts], [*cuts, N], strict=True)]
+        T = ModeTree.from_nested(_random_tree(rng, blocks))
+        Tb = ModeTree.from_nested(_random_tree(rng, blocks))
+        common = [c for c in mtd.common_interior(T, Tb) if len(c) < N]
+        mix = [c for c in common if rng.random() < 0.7]
+        M, r = int(rng.integers(2, 5)), int(rng.choice([2, 4]))
+        m = mtd.MixedDecomposition.random(T, Tb, mix, M=M, r=r, seed=case)
+        I = sorted(int(i) for i in rng.choice(N, size=int(rng.integers(1, N)), replace=False))
+        res = generic_rank(m, I, seed=case)
+        certified += res.certified
+        if not res.certified:
+            assert res.probable is not None and res.failure_probability < 2.0**-40
+    assert certified >= 0.95 * n_cases

@@ -15,10 +15,12 @@ def test_rank_text(capsys):
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert lines[0] == "generic rank of [[A]]_I, I = {0,1,2}, 8 modes, output 0"
-    assert lines[1].startswith("  lower      3  (rank mod ")
+    assert lines[1] == (
+        "  lower      3  (structural witness: a Kronecker product of identity blocks)"
+    )
     assert lines[2].startswith("  upper      3  (min-cut; min-cut 3, theorem 7 9, trivial 27)")
     assert lines[3] == "  certified  yes: the generic rank is 3"
-    assert lines[4] == "  method     probes"  # a 3 x 3 probe matrix suffices
+    assert lines[4] == "  method     structural"  # no random witness needed
     assert lines[5].startswith("  seconds    ")
     assert "mtd rank: upper bound 3 (min-cut)" in captured.err  # progress on stderr
 

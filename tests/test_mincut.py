@@ -167,6 +167,29 @@ def test_mixed_bound_holds_on_every_index_set_of_shared_node_examples(dil_a, dil
             assert _reference.matricization_rank(A, I) <= mincut_bound(m, I), I
 
 
+@given(mixed_decompositions(), st.data())
+def test_mixed_bound_holds_for_wide_random_instances(m, data):
+    # wide weights: the instance is generic unless unlucky, so a bound that undercounts
+    # the shared spaces of eq. 4 (leaf spaces, pools at mixture nodes, the two roots)
+    # would be caught here; the bound is also symmetric in I and its complement
+    I = sorted(data.draw(index_sets(m.n_modes)))
+    b = mincut_bound(m, I)
+    assert exact_rank(m, I) <= b
+    assert mincut_bound(m, sorted(set(range(m.n_modes)) - set(I))) == b
+
+
+def test_mixed_paper_example_n8_is_tight():
+    # baseline against dilations 2,1,4; mixture nodes {0..3}, {4..7}; M = 3, r = 2.
+    # Both roots have their I-parts in P_{0..3} (x) P_{4..7}, each of dimension
+    # min(M, r)^2 = 4 (the discretizers span a 2-dim space): 16, not 25 + 25.
+    T, Tb = ModeTree.from_dilations([1, 2, 4]), ModeTree.from_dilations([2, 1, 4])
+    mix = [frozenset(range(4)), frozenset(range(4, 8))]
+    I = [0, 2, 4, 5]
+    m = MixedDecomposition.random(T, Tb, mix, M=3, r=2, kind="integer", seed=0, max_weight=1000)
+    assert mincut_bound(m, I) == 16
+    assert exact_rank(m, I) == 16  # a wide random instance reaches it
+
+
 @given(mode_trees(min_modes=2, max_modes=12), st.data(), st.integers(1, 4))
 def test_between_theorem7_bounds_and_below_tree_dp(tree, data, r):
     I = data.draw(index_sets(tree.n_modes))

@@ -127,3 +127,34 @@ def test_mixed_vs_sum_check_fails_when_the_mixed_rank_is_low(monkeypatch):
 
     monkeypatch.setattr(mtd.certify, "generic_rank", capped)
     assert not theorems.check_mixed_vs_sum(paper=False).holds
+
+
+def test_large_separating_example_check_fails_on_wrong_ranks(monkeypatch):
+    # a wrong exact rank of a root factor, or a witness one short, flips the verdict
+    with monkeypatch.context() as m:
+        m.setattr(theorems.ref, "matricization_rank", lambda A, I: 1)
+        assert not theorems.check_separating_example_large().holds
+    import mtd.certify
+
+    real = mtd.certify.generic_rank
+    monkeypatch.setattr(
+        mtd.certify,
+        "generic_rank",
+        lambda d, I, **kw: type(g := real(d, I, **kw))(**{**g.__dict__, "lower": g.lower // 2}),
+    )
+    assert not theorems.check_separating_example_large(exact_factors=False).holds
+
+
+def test_mixed_vs_sum_r4_check_fails_when_the_mixed_rank_is_low(monkeypatch):
+    import mtd.certify
+
+    real = mtd.certify.generic_rank
+
+    def capped(d, I, **kw):
+        g = real(d, I, **kw)
+        if isinstance(d, mtd.MixedDecomposition):
+            return type(g)(**{**g.__dict__, "lower": 100})  # below (r/2)^8 = 256
+        return g
+
+    monkeypatch.setattr(mtd.certify, "generic_rank", capped)
+    assert not theorems.check_mixed_vs_sum_r4(max_probes=256).holds

@@ -1,0 +1,235 @@
+"""Certified ranks at scale: elimination near the float64 floor, structural witnesses.
+
+Side by side in one run, one BLAS thread each:
+
+``elimination``
+    full-rank ``n × n`` residue matrices (uniform in ``[0, p)``): mtd's rank modulo
+    ``p`` now (``mtd.matrix_rank(method="modular", prime=p)``), the previous path (the
+    same call in a checkout of an earlier commit, given by ``--base``, run in a
+    subprocess), python-flint's ``nmod_mat(...).rank()`` (elimination only, conversion
+    timed apart), and the *floor*: one third of a float64 ``n × n`` product's time
+    (LU takes a third of a product's flops).  Primes: the largest below ``2**21``
+    (one exact BLAS call per product at ``n <= 2048``), below ``2**25`` (what
+    :func:`mtd.generic_rank` draws witnesses modulo) and ``2**31 - 1`` (the default of
+    ``matrix_rank``; above ``2**26`` mtd keeps its ``int64`` limb path).
+``generic``
+    :func:`mtd.generic_rank` on 64-mode architectures (``M = r = 2``): the baseline
+    tree (structural witness, then ``method="probes"``) and the mixed decomposition of
+    the baseline with its 2-swapped companion (probes), ``I`` the first ``j`` even
+    modes (generic rank ``2^j``); and the baseline over ``2^16`` modes with ``I`` the
+    odd modes (rank ``2^32768``, structural).
+
+Run ``python benchmarks/bench_issue12.py --base /path/to/old/checkout [--quick]``;
+prints a Markdown table and writes JSON next to it with every repetition.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+
+import mtd  # noqa: E402
+from mtd._modular import first_prime_below  # noqa: E402
+
+_OLD = """
+import sys, time, json, numpy as np
+sys.path.insert(0, {base!r})
+import mtd
+n, p, reps = {n}, {p}, {reps}
+A = np.random.default_rng(0).integers(0, p, (n, n))
+ts = []
+for _ in range(reps):
+    t = time.perf_counter(); k = mtd.matrix_rank(A, method="modular", prime=p)
+    ts.append(time.perf_counter() - t)
+print(json.dumps({{"rank": k, "times": ts, "file": mtd.__file__}}))
+"""
+
+
+def _times(fn, reps: int) -> list[float]:
+    out = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _fmt(ts: list[float]) -> str:
+    return f"{statistics.median(ts):.3g} s [{min(ts):.3g}–{max(ts):.3g}]"
+
+
+def elimination(n: int, p: int, reps: int, base: str | None) -> dict:
+    import flint
+
+    rng = np.random.default_rng(0)
+    A = rng.integers(0, p, (n, n))
+    X, Y = rng.random((n, n)), rng.random((n, n))
+    row = {"n": n, "p": p}
+    new_rank = mtd.matrix_rank(A, method="modular", prime=p, backend="numpy")
+    row["new"] = _times(
+        lambda: mtd.matrix_rank(A, method="modular", prime=p, backend="numpy"), reps
+    )
+    t = time.perf_counter()
+    F = flint.nmod_mat(A.tolist(), p)
+    row["flint conversion"] = time.perf_counter() - t
+    row["flint"] = _times(F.rank, reps)
+    row["product"] = _times(lambda: X @ Y, reps)
+    if base:
+        code = _OLD.format(base=base, n=n, p=p, reps=reps)
+        env = {**os.environ, "PYTHONPATH": base}
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+        )
+        old = json.loads(out.stdout)
+        assert old["rank"] == new_rank and old["file"].startswith(base), old
+        row["previous"] = old["times"]
+    assert new_rank == F.rank() == n
+    return row
+
+
+_OLD_GENERIC = """
+import sys, time, json
+sys.path.insert(0, {base!r})
+import mtd
+from mtd.certify import generic_rank
+T = mtd.ModeTree.baseline(6)
+Tb = mtd.ModeTree.swapped(6, 2)
+mix = [n for n in mtd.common_interior(T, Tb) if T.depth(n) == 4]
+d = (mtd.TreeDecomposition.random(T, M=2, r=2, seed=0) if {kind!r} == "baseline"
+     else mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=0))
+t = time.perf_counter()
+res = generic_rank(d, list(range(0, 2 * {j}, 2)), seed=0, method="probes")
+print(json.dumps({{"times": [time.perf_counter() - t], "lower": res.lower,
+                  "rank seconds": sum(r[3] for r in res.rounds), "file": mtd.__file__}}))
+"""
+
+
+def generic(reps: int, quick: bool, base: str | None) -> list[dict]:
+    """64-mode generic ranks, new and previous, and the 2^16-mode structural case."""
+    from mtd.certify import generic_rank
+
+    rows = []
+    T = mtd.ModeTree.baseline(6)
+    Tb = mtd.ModeTree.swapped(6, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if T.depth(n) == 4]
+    archs = {
+        "baseline": mtd.TreeDecomposition.random(T, M=2, r=2, seed=0),
+        "mixed": mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=0),
+    }
+    for j in (10,) if quick else (10, 12):
+        I = list(range(0, 2 * j, 2))
+        for kind, method in (("baseline", "auto"), ("baseline", "probes"), ("mixed", "probes")):
+            got: list = []
+
+            def run(d=archs[kind], I=I, method=method, got=got) -> None:
+                got.append(generic_rank(d, I, seed=0, method=method))
+
+            ts = _times(run, 1 if method == "probes" and j >= 12 else reps)
+            res = got[-1]
+            row = {
+                "case": f"N=64 {kind}, I = first {j} even modes, method={method}",
+                "times": ts,
+                "lower": res.lower,
+                "upper": res.upper,
+                "certified": res.certified,
+                "method": res.method,
+                "rank seconds": sum(r[3] for r in res.rounds),
+            }
+            if base and method == "probes":
+                code = _OLD_GENERIC.format(base=base, kind=kind, j=j)
+                env = {**os.environ, "PYTHONPATH": base}
+                out = subprocess.run(
+                    [sys.executable, "-c", code],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                old = json.loads(out.stdout)
+                assert old["file"].startswith(base)
+                row["previous"] = old
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    L = 12 if quick else 16
+    big = mtd.TreeDecomposition.random(mtd.ModeTree.baseline(L), M=2, r=2, seed=0)
+    I = list(range(1, 2**L, 2))
+    got_big: list = []
+    ts = _times(lambda: got_big.append(generic_rank(big, I, seed=0)), reps)
+    res = got_big[-1]
+    assert res.certified
+    rows.append(
+        {
+            "case": f"baseline, 2^{L} modes, I = odd modes",
+            "times": ts,
+            "lower": f"2^{res.lower.bit_length() - 1}",
+            "upper": f"2^{res.upper.bit_length() - 1}",
+            "certified": res.certified,
+            "method": res.method,
+        }
+    )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", help="checkout of the previous commit (for the previous path)")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--skip-generic", action="store_true")
+    ap.add_argument("--sizes", type=int, nargs="*", default=None, help="matrix sides")
+    args = ap.parse_args()
+    sizes = args.sizes if args.sizes is not None else (1024,) if args.quick else (1024, 2048)
+    primes = (first_prime_below(2**21), first_prime_below(2**25), 2**31 - 1)
+    elim = []
+    for n in sizes:
+        for p in primes:
+            elim.append(elimination(n, p, args.reps, args.base))
+            print(json.dumps({k: v for k, v in elim[-1].items()}), file=sys.stderr, flush=True)
+    print(
+        "| n | p | mtd now | previous | python-flint | floor (product / 3) | now / floor "
+        "| previous / now | flint / now |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in elim:
+        now = statistics.median(r["new"])
+        floor = statistics.median(r["product"]) / 3
+        prev = statistics.median(r["previous"]) if "previous" in r else float("nan")
+        fl = statistics.median(r["flint"])
+        print(
+            f"| {r['n']} | {r['p']} | {_fmt(r['new'])} | "
+            f"{_fmt(r['previous']) if 'previous' in r else '-'} | {_fmt(r['flint'])} | "
+            f"{floor:.3g} s | {now / floor:.2f}× | {prev / now:.2f}× | {fl / now:.2f}× |"
+        )
+    gen = [] if args.skip_generic else generic(args.reps, args.quick, args.base)
+    if gen:
+        print()
+        print("| case | time now | previous | lower..upper | certified | method |")
+        print("|---|---|---|---|---|---|")
+        for g in gen:
+            prev = g.get("previous")
+            shown = f"{prev['times'][0]:.3g} s (rank {prev['lower']})" if prev else "-"
+            print(
+                f"| {g['case']} | {_fmt(g['times'])} | {shown} | {g['lower']}..{g['upper']} | "
+                f"{g['certified']} | {g['method']} |"
+            )
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"elimination": elim, "generic": gen, "argv": sys.argv}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
