@@ -5,8 +5,9 @@ networks (Cohen, Tamari & Shashua, ICLR 2018, and companions): mode trees and
 their tilings, matricizations, grid tensors, and matricization ranks computed
 numerically, exactly over the rationals, or modulo a prime.
 
-Heavy optional pieces (sympy, tensorly, python-flint, hypothesis) are imported
-lazily, only by the functions that need them.
+It needs numpy, scipy, python-flint and opt_einsum.  The optional packages (tensorly,
+sympy, matplotlib, hypothesis) are imported lazily, only by the functions that need
+them; a missing one raises :class:`MissingDependencyError` naming the extra to install.
 """
 
 from __future__ import annotations

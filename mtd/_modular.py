@@ -46,16 +46,14 @@ _MR_LIMIT = 3_317_044_064_679_887_385_961_981
 
 # ----------------------------------------------------------------------------- primes
 def is_prime(n: int) -> bool:
-    """Deterministic primality test (Miller-Rabin below ``_MR_LIMIT``, else sympy)."""
+    """Deterministic primality test (Miller-Rabin below ``_MR_LIMIT``, else flint or sympy)."""
     if n < 2:
         return False
     for b in _MR_BASES:
         if n % b == 0:
             return n == b
     if n >= _MR_LIMIT:
-        from sympy import isprime
-
-        return bool(isprime(n))
+        return _is_prime_large(n)
     d, s = n - 1, 0
     while d % 2 == 0:
         d //= 2
@@ -71,6 +69,18 @@ def is_prime(n: int) -> bool:
         else:
             return False
     return True
+
+
+def _is_prime_large(n: int) -> bool:
+    """Primality of a huge ``n``: python-flint if installed, else sympy (the ``sympy`` extra)."""
+    try:
+        import flint
+    except ImportError:
+        from ._optional import import_optional
+
+        sympy = import_optional("sympy", purpose="testing primes >= 3.3e24 without python-flint")
+        return bool(sympy.isprime(n))
+    return bool(flint.fmpz(n).is_prime())
 
 
 def primes_below(bound: int) -> Iterator[int]:

@@ -1,11 +1,12 @@
 """Matricization of tensors with respect to an index set of modes.
 
-Convention (the theory page, §1)
---------------------------------
-For an order-``N`` tensor ``A`` and an index set ``I`` of its modes, the
-matricization ``[[A]]_I`` has its **rows indexed by the modes of I in ascending
-order** and its **columns by the remaining modes Iᶜ in ascending order**; in both,
-the smallest mode is the most significant (row-major, C order).  In numpy::
+Convention
+----------
+The convention of the theory page, §1: for an order-``N`` tensor ``A`` and an index
+set ``I`` of its modes, the matricization ``[[A]]_I`` has its **rows indexed by the
+modes of I in ascending order** and its **columns by the remaining modes Iᶜ in
+ascending order**; in both, the smallest mode is the most significant (row-major,
+C order).  In numpy::
 
     A.transpose(sorted(I) + sorted(Ic)).reshape(prod(shape[I]), -1)
 

@@ -78,9 +78,15 @@ from typing import Any
 import numpy as np
 
 from . import _modular
+from ._optional import import_optional
 from ._typing import ArrayLike, Modes
 from ._validation import check_rtol
-from .errors import AmbiguousRankWarning, InvalidArgumentError, InvalidArgumentTypeError
+from .errors import (
+    AmbiguousRankWarning,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    MissingDependencyError,
+)
 from .matricization import matricize
 
 __all__ = [
@@ -226,7 +232,10 @@ def _backend(backend: Any, default: str) -> str:
     if backend not in _BACKENDS:
         raise InvalidArgumentError(f"backend must be None or one of {_BACKENDS}; got {backend!r}")
     if backend == "flint" and _import_flint() is None:
-        raise ImportError("backend='flint' needs python-flint: pip install python-flint")
+        raise MissingDependencyError(
+            "backend='flint' needs python-flint, a dependency of mtd that is not installed: "
+            "pip install python-flint"
+        )
     return str(backend)
 
 
@@ -426,8 +435,11 @@ def _rank_modular(
 
 
 def _sympy_matrix(M: np.ndarray, p: int | None) -> Any:
-    from sympy import GF, ZZ
-    from sympy.polys.matrices import DomainMatrix
+    sympy = import_optional("sympy", purpose="the sympy rank backend")
+    GF, ZZ = sympy.GF, sympy.ZZ
+    DomainMatrix = import_optional(
+        "sympy.polys.matrices", purpose="the sympy rank backend"
+    ).DomainMatrix
 
     dom = ZZ if p is None else GF(p)
     rows = [[dom(int(v)) for v in row] for row in M.tolist()]

@@ -21,15 +21,13 @@ from typing import Any
 
 import numpy as np
 
-try:
-    from hypothesis import strategies as st
-except ImportError as exc:  # pragma: no cover - exercised only without hypothesis
-    raise ImportError(
-        'mtd.strategies needs hypothesis; install it with `pip install "mtd[strategies]"`'
-    ) from exc
+from ._optional import import_optional
 
-from .errors import InvalidArgumentError
-from .trees import ModeTree
+import_optional("hypothesis", purpose="mtd.strategies")  # a clear error if it is missing
+from hypothesis import strategies as st  # noqa: E402
+
+from .errors import InvalidArgumentError  # noqa: E402
+from .trees import ModeTree  # noqa: E402
 
 __all__ = [
     "mode_trees",

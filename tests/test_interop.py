@@ -7,12 +7,14 @@ import sys
 
 import numpy as np
 import pytest
-import tensorly as tl
 from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
-from mtd.decompositions import (
+
+tl = pytest.importorskip("tensorly")  # the `interop` extra
+
+from mtd.decompositions import (  # noqa: E402
     MixedDecomposition,
     TreeDecomposition,
     from_tensorly_cp,
@@ -22,7 +24,7 @@ from mtd.decompositions import (
     to_tensorly_cp,
     to_tensorly_tt,
 )
-from mtd.strategies import mode_trees
+from mtd.strategies import mode_trees  # noqa: E402
 
 
 @pytest.mark.parametrize("form", ["colt", "eq3"])

@@ -10,7 +10,6 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import scipy.linalg
-import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +25,7 @@ from mtd.ranks import AMBIGUITY_FACTOR, RANK_METHODS, get_rank_method
 from mtd.strategies import index_sets, integer_matrices_of_rank, integer_tensors
 
 flint = pytest.importorskip("flint")
+sympy = pytest.importorskip("sympy")  # the oracle of these tests (the `test` extra has it)
 
 ALL = ("numeric", "exact", "modular")
 

@@ -15,13 +15,13 @@ An exception fails the build with its traceback.
 
 ``mtd-run`` runs a function of an example script::
 
-    .. mtd-run:: examples/separating_example.py
+    .. mtd-run:: examples/plot_separating_example.py
        :function: separating_table
        :caption: The separating example, exact ranks
 
-The path is relative to the documentation's source directory.  The script is imported
-once per build (as a module, so its ``if __name__ == "__main__"`` block does not run),
-then ``function`` (default ``main``) is called with no arguments, and what it gives is
+The path is relative to the documentation's source directory. The script is imported
+once per build (as a module, what it prints discarded), then ``function`` (default
+``main``) is called with no arguments, and what it gives is
 inserted into the page:
 
 * a pair ``(header, rows)`` — a table of plain-text cells (``str`` of each value);
@@ -30,6 +30,11 @@ inserted into the page:
 
 An exception in the script fails the build with its traceback.  The page is rebuilt
 when the script changes.
+
+Every mention of "the theory page, §N" (or "the theory page's (§N)") in rendered text —
+docstrings and guide pages alike — becomes a link to section N of ``theory.rst``
+(label ``theory-sN``); a bare "the theory page" links to the page.  Literals and code
+are left alone.
 
 Two adjustments of autodoc and autosummary for mtd's docstrings:
 
@@ -46,6 +51,7 @@ import ast
 import contextlib
 import importlib.util
 import io
+import re
 import sys
 import time
 import traceback
@@ -56,6 +62,7 @@ from typing import Any
 import sphinx.ext.autosummary
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import PycodeError
 from sphinx.pycode import ModuleAnalyzer
@@ -88,7 +95,8 @@ def load_script(path: Path) -> ModuleType:
             sys.path.insert(0, folder)
         sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
+            with contextlib.redirect_stdout(io.StringIO()):  # a gallery script prints
+                spec.loader.exec_module(module)
         finally:
             if added:
                 sys.path.remove(folder)
@@ -270,11 +278,66 @@ def constant_docstring(
         lines[:] = min(found)[3]  # the same name first, then public modules first
 
 
+THEORY_REFERENCE = re.compile(r"the\s+theory\s+page(?:['’]s)?(?:,?\s*\(?§([1-6]))?")
+_NO_LINKS = (
+    nodes.literal,
+    nodes.literal_block,
+    nodes.reference,
+    nodes.title,
+    addnodes.pending_xref,
+    addnodes.desc_signature,
+    nodes.math,
+    nodes.math_block,
+)
+
+
+def _theory_link(text: str, section: str | None) -> nodes.Node:
+    target = f"theory-s{section}" if section else "theory"
+    ref = addnodes.pending_xref(
+        "", refdomain="std", reftype="ref", reftarget=target, refexplicit=True, refwarn=True
+    )
+    ref += nodes.inline(text, text)
+    return ref
+
+
+def link_theory_references(app: Sphinx, doctree: nodes.document) -> None:
+    """Turn "the theory page, §N" in rendered text into a link to that section."""
+    for text in list(doctree.findall(nodes.Text)):
+        if not THEORY_REFERENCE.search(text.astext()):
+            continue
+        parent = text.parent
+        if parent is None or any(isinstance(a, _NO_LINKS) for a in _ancestors(text)):
+            continue
+        source = text.astext()
+        pieces: list[nodes.Node] = []
+        last = 0
+        for match in THEORY_REFERENCE.finditer(source):
+            if match.start() > last:
+                pieces.append(nodes.Text(source[last : match.start()]))
+            pieces.append(_theory_link(match.group(0), match.group(1)))
+            last = match.end()
+        if last < len(source):
+            pieces.append(nodes.Text(source[last:]))
+        index = parent.index(text)
+        parent.remove(text)
+        for offset, piece in enumerate(pieces):
+            parent.insert(index + offset, piece)
+
+
+def _ancestors(node: nodes.Node) -> list[nodes.Node]:
+    out = []
+    while node.parent is not None:
+        node = node.parent
+        out.append(node)
+    return out
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the ``mtd-run`` and ``mtd-exec`` directives."""
     app.add_directive("mtd-run", MTDRunDirective)
     app.add_directive("mtd-exec", MTDExecDirective)
     app.connect("source-read", _forget_namespace)
+    app.connect("doctree-read", link_theory_references)
     app.connect("autodoc-process-docstring", constant_docstring, priority=400)  # before numpydoc
     known = sphinx.ext.autosummary.WELL_KNOWN_ABBREVIATIONS
     sphinx.ext.autosummary.WELL_KNOWN_ABBREVIATIONS = (

@@ -1,4 +1,8 @@
-"""Mode trees of the separating example: the baseline, its swapped companion and a hybrid.
+"""
+The trees of the separating example
+===================================
+
+Mode trees of the separating example: the baseline, its swapped companion and a hybrid.
 
 Each tree is drawn with its leaves (the modes, the network's inputs in time order) on the
 bottom row and every interior node at its height, above the mean position of its
@@ -9,12 +13,11 @@ I = {0,2,4,6,8,9,12,13} is marked: dark nodes lie inside I, light ones inside I�
 large ones are the tiles, the maximal such nodes (Θ(I;T) and Θ(Iᶜ;T)).  Theorem 7's
 exponents follow from the tiles (see the titles).
 
-Run:  python docs/examples/plot_mode_trees.py [out.png]
+Run it on its own with ``python docs/examples/plot_mode_trees.py``.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,9 +134,9 @@ def main() -> Any:
     return fig
 
 
-if __name__ == "__main__":
-    figure = main()
-    if len(sys.argv) > 1 and sys.argv[1].endswith(".png"):
-        figure.savefig(sys.argv[1], dpi=110)
-    else:
-        plt.show()
+# %%
+# The figure
+# ----------
+
+figure = main()
+plt.show()

@@ -11,7 +11,8 @@
   every TT exactly: ``B^{m}[γ, α, i] = G_m[α, i, γ]``.
 
 Both directions use discretizers ``V = I_M``, so the grid tensor *is* the TensorLy
-tensor.  TensorLy is imported only inside these functions.
+tensor.  TensorLy is imported only inside these functions; it is an optional dependency
+(``pip install "mtd[interop]"``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._optional import import_optional
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree
 from ._plan import check_output
@@ -67,7 +69,7 @@ def to_tensorly_cp(decomposition: TreeDecomposition, output: int = 0) -> Any:
     >>> bool(np.allclose(tl.cp_to_tensor(cp), d.to_tensor()))
     True
     """
-    from tensorly.cp_tensor import CPTensor
+    CPTensor = import_optional("tensorly.cp_tensor", purpose="to_tensorly_cp").CPTensor
 
     d = _check_tree_decomposition(decomposition)
     (y,) = check_output(output, d.n_outputs)
@@ -177,7 +179,7 @@ def to_tensorly_tt(decomposition: TreeDecomposition, output: int = 0) -> Any:
     >>> bool(np.allclose(tl.tt_to_tensor(tt), d.to_tensor()))
     True
     """
-    from tensorly.tt_tensor import TTTensor
+    TTTensor = import_optional("tensorly.tt_tensor", purpose="to_tensorly_tt").TTTensor
 
     d = _check_tree_decomposition(decomposition)
     (y,) = check_output(output, d.n_outputs)

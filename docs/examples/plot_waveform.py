@@ -1,4 +1,8 @@
-"""A dilated network on a quantized waveform: its grid tensor and exact matricization ranks.
+"""
+A dilated network on a waveform
+===============================
+
+A dilated network on a quantized waveform: its grid tensor and exact matricization ranks.
 
 A synthetic waveform is quantized to ``M`` levels and fed, one-hot encoded (as WaveNet
 does), to dilated convolutional arithmetic circuits (``g = "product"``) with integer
@@ -14,7 +18,7 @@ the largest over a few networks with random integer weights; every one of them i
 lower bound on the rank reached for almost all weights, so where it meets Theorem 7's
 upper bound that generic rank is certified.
 
-Run:  python docs/examples/waveform.py
+Run it on its own with ``python docs/examples/plot_waveform.py``.
 """
 
 from __future__ import annotations
@@ -102,5 +106,8 @@ def main() -> None:
     print(f"(ranks are exact over the rationals; {time.perf_counter() - start:.1f} s)")
 
 
-if __name__ == "__main__":
-    main()
+# %%
+# The networks, their grid tensors and their ranks
+# ------------------------------------------------
+
+main()
