@@ -17,6 +17,8 @@ import json
 import sys
 from typing import Any
 
+from .families import FAMILIES
+
 __all__ = ["add_design_commands"]
 
 _PROFILE_JSON = (
@@ -29,25 +31,12 @@ _DESIGN_JSON = (
     "n_screened, proven_best, candidates (list, best first, of {dilations | mixture_nodes | "
     "widths and parameters, screen_score, score, profile (records), all_certified})."
 )
-_FAMILIES = (
-    "all",
-    "contiguous",
-    "interleaved",
-    "canonical",
-    "tiles",
-    "left",
-    "right",
-    "top",
-    "bottom",
-    "checkerboard",
-    "random",
-)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank", type=int, required=True, help="r, the number of channels")
     p.add_argument("--dim", type=int, required=True, help="M, the number of discretizers")
-    p.add_argument("--family", choices=_FAMILIES, default=None, help="the index sets")
+    p.add_argument("--family", choices=FAMILIES, default=None, help="the index sets")
     p.add_argument("--max-size", type=int, default=None, help="'all': largest min(|I|, |Ic|)")
     p.add_argument("--n-random", type=int, default=64, help="'random': how many sets")
     p.add_argument("--seed", type=int, default=None, help="seed of witnesses and random sets")
@@ -141,9 +130,9 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from .profile_plot import plot_rank_profiles
+        from .plot import profiles
 
-        ax = plot_rank_profiles({"architecture": prof})
+        ax = profiles({"architecture": prof})
         ax.figure.savefig(args.plot, bbox_inches="tight")
     if args.json:
         recs = [{**r, "I": list(r["I"])} for r in prof.to_records()]
