@@ -15,31 +15,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import (
-    certify,
-    decompositions,
-    design,
-    families,
-    mincut,
-    networks,
-    separation,
-    sweeps,
-    symmetry,
-    witness,
-)
+from . import certify, decompositions, mincut, separation, witness
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
 from .decompositions import (
     G_FUNCTIONS,
-    FitResult,
     HierarchicalTensor,
     MixedDecomposition,
     TreeDecomposition,
     contract_leaf_vectors,
     decomposition_to_tensor,
     embed_hybrid,
-    fit,
     from_tensorly_cp,
     from_tensorly_tt,
     grid_entries,
@@ -66,20 +53,6 @@ from .grid import grid_tensor
 from .hybrids import FROM_T, FROM_T_BAR, HybridTree, common_interior, hybrid_tree, hybrid_trees
 from .matricization import complement, matricization_shape, matricize, unmatricize
 from .mincut import mincut_bound
-from .networks import (
-    DilatedConvNet,
-    GCLayer,
-    InterconnectedDilatedNets,
-    OperationCount,
-    OverlappingConvAC,
-    PoolingConvAC,
-    RecurrentAC,
-    image_modes,
-    image_partition,
-    image_tree,
-    pooling_tree,
-)
-from .profiles import RankProfile, rank_profile
 from .ranks import (
     DEFAULT_PRIME,
     NumericRank,
@@ -90,7 +63,23 @@ from .ranks import (
 from .trees import ModeTree
 
 if TYPE_CHECKING:
+    from . import design, families, networks, sweeps, symmetry
+    from .decompositions.fitting import FitResult, fit
     from .io import load, save
+    from .networks import (
+        DilatedConvNet,
+        GCLayer,
+        InterconnectedDilatedNets,
+        OperationCount,
+        OverlappingConvAC,
+        PoolingConvAC,
+        RecurrentAC,
+        image_modes,
+        image_partition,
+        image_tree,
+        pooling_tree,
+    )
+    from .profiles import RankProfile, rank_profile
 
 __version__ = "0.1.0"
 
@@ -207,16 +196,50 @@ _LAZY_SUBMODULES = {
     "training",
     "datasets",
     "entanglement",
+    "networks",
+    "design",
+    "families",
+    "profiles",
+    "sweeps",
+    "symmetry",
 }
-_LAZY_FUNCTIONS = {"save": "io", "load": "io"}
+_LAZY_FUNCTIONS = {
+    "save": "io",
+    "load": "io",
+    "rank_profile": "profiles",
+    "RankProfile": "profiles",
+    "FitResult": "decompositions.fitting",
+    "fit": "decompositions.fitting",
+    **{
+        name: "networks"
+        for name in (
+            "DilatedConvNet",
+            "GCLayer",
+            "InterconnectedDilatedNets",
+            "OperationCount",
+            "OverlappingConvAC",
+            "PoolingConvAC",
+            "RecurrentAC",
+            "image_modes",
+            "image_partition",
+            "image_tree",
+            "pooling_tree",
+        )
+    },
+}
 
 
 def __getattr__(name: str) -> Any:
     # ``mtd.strategies`` needs hypothesis and ``mtd.plot`` matplotlib, optional
-    # dependencies: import on first use.
-    # ``mtd.io`` and ``mtd.display`` are light but not needed by most imports.
+    # dependencies: import on first use.  The networks, rank profiles, design tools,
+    # save/load and display are mtd's own but not needed by most imports: loading them
+    # on first use keeps ``import mtd`` quick.
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_FUNCTIONS:
         return getattr(importlib.import_module(f".{_LAZY_FUNCTIONS[name]}", __name__), name)
     raise AttributeError(f"module 'mtd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

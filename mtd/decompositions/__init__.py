@@ -17,16 +17,20 @@ exact and modular tensors, leaf-vector contractions and grid entries are evaluat
 from it (:mod:`mtd.decompositions.evaluate`).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._arith import DEFAULT_PRIME as MODULAR_PRIME
 from ._plan import G_FUNCTIONS, Plan
 from .embed import embed_hybrid
 from .evaluate import contract_leaf_vectors, decomposition_to_tensor, grid_entries
-from .fitting import FIT_METHODS, FitResult, fit
 from .hierarchical import HierarchicalTensor, hierarchical_svd, tree_rank_profile
 from .interop import from_tensorly_cp, from_tensorly_tt, to_tensorly_cp, to_tensorly_tt
 from .mixed import MixedDecomposition, mixed_to_tensor
 from .params import n_parameters, parameter_count
 from .tree import TreeDecomposition, tree_to_tensor
+
+if TYPE_CHECKING:
+    from .fitting import FIT_METHODS, FitResult, fit
 
 __all__ = [
     "FIT_METHODS",
@@ -53,3 +57,12 @@ __all__ = [
     "tree_rank_profile",
     "tree_to_tensor",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # fitting (and its reverse pass over the plan) loads on first use: import mtd stays quick
+    if name in ("FIT_METHODS", "FitResult", "fit"):
+        from . import fitting
+
+        return getattr(fitting, name)
+    raise AttributeError(f"module 'mtd.decompositions' has no attribute {name!r}")
