@@ -81,3 +81,17 @@ def test_huge_primes_use_flint_then_sympy(monkeypatch):
     monkeypatch.setitem(sys.modules, "sympy", None)
     with pytest.raises(mtd.MissingDependencyError, match=r"mtd\[sympy\]"):
         _modular.is_prime(mersenne)
+
+
+def test_import_mtd_loads_no_heavy_package():
+    # `import mtd` stays light (README): the engine's dependencies (python-flint, opt_einsum,
+    # scipy) and every optional package load on first use.  An eager import anywhere in the
+    # package's import graph puts its name in sys.modules and fails this test.
+    heavy = (
+        "flint", "opt_einsum", "scipy", "tensorly", "sympy", "jax", "optax", "dask",
+        "joblib", "matplotlib", "pandas", "tqdm", "sklearn", "hypothesis", "IPython",
+    )  # fmt: skip
+    code = f"import sys, mtd\nprint(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
