@@ -97,22 +97,22 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "Theorem 7 upper uses max",
         "mtd/bounds.py",
-        "q = min(len(tree.tiling(rows)), len(tree.tiling(cols)))",
-        "q = max(len(tree.tiling(rows)), len(tree.tiling(cols)))",
+        "q = min(tiles_I, tiles_C)",
+        "q = max(tiles_I, tiles_C)",
         ("tests/test_bounds.py",),
     ),
     M(
         "Theorem 7 lower counts the root",
         "mtd/bounds.py",
-        "        if tree.depth(node) < 1:\n            continue",
-        "        if tree.depth(node) < 0:\n            continue",
+        "split &= tree._depth >= 1",
+        "split &= tree._depth >= 0",
         ("tests/test_bounds.py",),
     ),
     M(
         "Theorem 7 lower: one side suffices",
         "mtd/bounds.py",
-        "            and any(outside)\n",
-        "            or any(outside)\n",
+        "& (kids_I > 0) & (kids_C > 0)",
+        "& ((kids_I > 0) | (kids_C > 0))",
         ("tests/test_bounds.py",),
     ),
     M(
