@@ -255,6 +255,20 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_mincut.py", "tests/test_certify.py"),
     ),
     M(
+        "min-cut (one tree): leaf rank 1",
+        "mtd/mincut.py",
+        "rank[leaf] = np.minimum(np.minimum(dim[leaf], skel.matrix_cols[leaf]), skel.size[leaf])",
+        "rank[leaf] = 1",
+        ("tests/test_mincut.py", "tests/test_certify.py"),
+    ),
+    M(
+        "subtree classes ignore the labels",
+        "mtd/_subtrees.py",
+        "key = _dense(label[level] * (width + 1) + arity[level])",
+        "key = _dense(arity[level])",
+        ("tests/test_subtrees.py", "tests/test_witness.py", "tests/test_mincut.py"),
+    ),
+    M(
         "generic_rank: lower := upper",
         "mtd/certify.py",
         "        lower=int(lower),",
