@@ -163,3 +163,36 @@ def test_mixed_vs_sum_r4_check_fails_when_the_mixed_rank_is_low(monkeypatch):
 
     monkeypatch.setattr(mtd.certify, "generic_rank", capped)
     assert not theorems.check_mixed_vs_sum_r4(max_probes=256).holds
+
+
+def test_mincut_check_fails_when_the_bound_is_wrong(monkeypatch):
+    # a bound one too high (never reached) and one too low (exceeded) both flip it
+    import mtd.theorems.mincut as m
+
+    real = m.tree_mincut_bound
+    monkeypatch.setattr(m, "tree_mincut_bound", lambda *a, **k: real(*a, **k) + 1)
+    assert not theorems.check_mincut_unequal_sizes(n_cases=6).holds
+    monkeypatch.setattr(m, "tree_mincut_bound", lambda *a, **k: max(1, real(*a, **k) - 1))
+    assert not theorems.check_mincut_unequal_sizes(n_cases=6).holds
+
+
+def test_pooling_windows_check_fails_on_wrong_ranks_or_network(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(theorems.circuits.ref, "matricization_rank", lambda A, I: 1)
+        assert not theorems.check_pooling_all_windows_split().holds
+    import mtd.networks
+
+    real = mtd.networks.PoolingConvAC.forward
+    monkeypatch.setattr(mtd.networks.PoolingConvAC, "forward", lambda self, x: real(self, x) + 1)
+    assert not theorems.check_pooling_all_windows_split().holds
+
+
+def test_mixed_same_size_check_fails_on_low_ranks_or_a_wrong_factorization(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(theorems.mixed.ref, "matricization_rank", lambda A, I: 90)  # 8100 <= 8192
+        assert not theorems.check_mixed_vs_sum_same_size(reference=False).holds
+    import mtd.decompositions.evaluate as ev
+
+    real = ev.contract_leaf_vectors
+    monkeypatch.setattr(ev, "contract_leaf_vectors", lambda *a, **k: real(*a, **k) * 2)
+    assert not theorems.check_mixed_vs_sum_same_size(reference=False).holds

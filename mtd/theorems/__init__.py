@@ -57,6 +57,7 @@ from .circuits import (
     check_depth_efficiency,
     check_generalized_g,
     check_overlapping,
+    check_pooling_all_windows_split,
     check_pooling_geometry,
     check_recurrent_start_end,
 )
@@ -67,7 +68,13 @@ from .dilated import (
     check_separating_example,
     check_theorem7_exact,
 )
-from .mixed import check_mixed_vs_sum, check_mixed_vs_sum_r4, check_separating_example_large
+from .mincut import check_mincut_unequal_sizes
+from .mixed import (
+    check_mixed_vs_sum,
+    check_mixed_vs_sum_r4,
+    check_mixed_vs_sum_same_size,
+    check_separating_example_large,
+)
 from .report import CheckReport
 from .structure import (
     check_dilation_trees,
@@ -88,18 +95,21 @@ __all__ = [
     "check_exact_ranks",
     "check_matricize",
     "check_theorem7_exact",
+    "check_mincut_unequal_sizes",
     "check_claim5",
     "check_separating_example",
     "check_corollary8",
     "check_networks",
     "check_depth_efficiency",
     "check_pooling_geometry",
+    "check_pooling_all_windows_split",
     "check_generalized_g",
     "check_overlapping",
     "check_mixed_vs_sum",
     "check_recurrent_start_end",
     "check_separating_example_large",
     "check_mixed_vs_sum_r4",
+    "check_mixed_vs_sum_same_size",
     "check_width_control",
     "run_checks",
     "reports_to_markdown",
@@ -114,18 +124,21 @@ CHECKS: dict[str, Callable[..., CheckReport]] = {
     "exact_ranks": check_exact_ranks,
     "matricize": check_matricize,
     "theorem7_exact": check_theorem7_exact,
+    "mincut_unequal_sizes": check_mincut_unequal_sizes,
     "claim5": check_claim5,
     "separating_example": check_separating_example,
     "corollary8": check_corollary8,
     "networks": check_networks,
     "depth_efficiency": check_depth_efficiency,
     "pooling_geometry": check_pooling_geometry,
+    "pooling_all_windows_split": check_pooling_all_windows_split,
     "generalized_g": check_generalized_g,
     "overlapping": check_overlapping,
     "mixed_vs_sum": check_mixed_vs_sum,
     "recurrent_start_end": check_recurrent_start_end,
     "separating_example_large": check_separating_example_large,
     "mixed_vs_sum_r4": check_mixed_vs_sum_r4,
+    "mixed_vs_sum_same_size": check_mixed_vs_sum_same_size,
     "width_control": check_width_control,
 }
 """Registry of the checks ``mtd verify`` runs, by name."""
@@ -138,28 +151,25 @@ _QUICK: dict[str, dict[str, Any]] = {
     "exact_ranks": {"n_cases": 10},
     "matricize": {"n_cases": 10, "tensorly": False},
     "theorem7_exact": {"n_cases": 10, "max_modes": 6},
+    "mincut_unequal_sizes": {"n_cases": 12},
     "claim5": {"n_hybrids": 4},
     "separating_example": {"ks": (2,), "trees": ("T", "H")},
     "corollary8": {},
     "networks": {"M": 2},
     "depth_efficiency": {},
     "pooling_geometry": {"big": False, "partitions": ("left",)},
+    "pooling_all_windows_split": {},
     "generalized_g": {},
     "overlapping": {"windows": (1, 2, 3)},
     "mixed_vs_sum": {"paper": False},
     "recurrent_start_end": {"T": 6},
     "separating_example_large": {"exact_factors": False},
     "mixed_vs_sum_r4": {"max_probes": 256},
+    "mixed_vs_sum_same_size": {"reference": False},
     "width_control": {"L": 3, "widths": (2, 2)},
 }
 
-NOT_YET_CHECKED: tuple[str, ...] = (
-    "the tree min-cut bound with M > r (checked against exact ranks at M = r only)",
-    "pooling geometry on 8x8 images for partitions that split all 16 windows (rank 2^16)",
-    "whether the mixed decomposition exceeds T + T_bar of the same size r = 4 (its rank "
-    "lies between the probed lower bound and 65536; T + T_bar's is at most 8192, and "
-    "certifying more than 8192 needs probe matrices of side 16384)",
-)
+NOT_YET_CHECKED: tuple[str, ...] = ()
 """Claims of the theory page, §5 that ``mtd verify`` does not check yet."""
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "check_generalized_g",
     "check_overlapping",
     "check_recurrent_start_end",
+    "check_pooling_all_windows_split",
 ]
 
 
@@ -151,7 +152,7 @@ def check_pooling_geometry(
             tree = image_tree(8, geometry=geometry)
             for part in ("left", "top", "corners", "band"):
                 if geometry == "mirror" and part == "left":
-                    continue  # splits all 16 windows: rank 2^16, past what probes certify
+                    continue  # all 16 windows split: check_pooling_all_windows_split
                 if part in ("corners", "band"):
                     I = _image_set(8, part)
                 else:
@@ -311,4 +312,86 @@ def check_recurrent_start_end(
         independent="closed forms (tensor-train bond; degree count) and the paper's lower bound",
         holds=holds,
         details={str(d): list(v) for d, v in got.items()},
+    )
+
+
+@_timed
+def check_pooling_all_windows_split(
+    *, channels: tuple[int, ...] = (2, 3, 2), M: int = 3, trials: int = 3, seed: Seed = 0
+) -> CheckReport:
+    """ICLR'17 on an 8 × 8 image, mirror pooling, left half: all 16 windows split, rank 2^16.
+
+    Expected (Thm. 1): ``min(r_0, M)^S`` with ``S`` the split windows counted from the
+    nested tree, and the recursive upper bound, both by :mod:`mtd._reference`.  Measured
+    without a 65536-side matrix: an explicit 0/1 witness (``A_0`` picks template ``α``
+    for channel ``α``; every later layer keeps channel 0, the first after the windows
+    summing the window's ``r_0`` channels) makes the grid tensor a Kronecker product over
+    the 16 windows of ``T[d] = Σ_α Π_j [d_j = α]``, so its rank is the product of the
+    windows' exact ranks (python-flint).  The factorization is tested on the network's
+    own forward pass: ``trials`` random integer inputs (|x| ≤ 1000; a wrong identity
+    survives one with probability at most 64/2001, Schwartz–Zippel) must give the
+    product of the windows' contractions.  The upper bound is :func:`mtd.mincut_bound`.
+    """
+    from ..mincut import mincut_bound
+    from ..networks import PoolingConvAC, image_partition, image_tree
+
+    tree = image_tree(8, geometry="mirror")
+    I = set(image_partition(8, "left"))
+    nested = tree.to_nested()
+    L = len(channels)
+    r0 = channels[0]
+    A0 = np.zeros((r0, M), np.int64)
+    k = min(r0, M)
+    A0[np.arange(k), np.arange(k)] = 1
+    layers = [A0]
+    for h in range(1, L):
+        A = np.zeros((channels[h], channels[h - 1]), np.int64)
+        A[0, :] = 1 if h == 1 else 0
+        A[0, 0] = 1
+        layers.append(A)
+    out = np.zeros((1, channels[-1]), np.int64)
+    out[0, 0] = 1
+    layers.append(out)
+    net = PoolingConvAC(tree, channels, M=M, weights=layers)
+    windows = [sorted(n) for n in tree.nodes if tree.node_height(n) == 1]
+    # the window tensor by its formula, with Python ints: sum over channels of the
+    # products of the pixels' representation rows
+    grids = np.indices((M,) * 4).reshape(4, -1).T
+    T = np.array(
+        [sum(math.prod(int(A0[a, dj]) for dj in d) for a in range(r0)) for d in grids],
+        dtype=object,
+    ).reshape((M,) * 4)
+    ranks = [ref.matricization_rank(T, [i for i, m in enumerate(w) if m in I]) for w in windows]
+    lower = math.prod(ranks)
+    rng = np.random.default_rng(seed)
+    identity = True
+    for _ in range(trials):
+        x = rng.integers(-1000, 1001, size=(64, M))
+        want = 1
+        for w in windows:  # contract the window tensor with its pixels' inputs
+            X = T
+            for m in w:
+                X = np.tensordot(x[m].astype(object), X, axes=(0, 0))
+            want *= int(X)
+        identity &= int(net.forward(x)[0]) == want
+    S = ref.split_windows(nested, I)
+    expected = min(r0, M) ** S
+    recursive = ref.pooling_upper_bound(nested, I, channels=channels, M=M)
+    upper = mincut_bound(net, sorted(I))
+    ok = identity and lower == expected and lower <= upper <= recursive and lower == upper
+    return CheckReport(
+        claim="pooling geometry, all 16 windows split (ICLR'17)",
+        setting=f"8x8, mirror pooling, left half, channels {channels}, M = {M}",
+        expected=f"min(r0,M)^S = {min(r0, M)}^{S} = {expected} <= recursive bound {recursive}",
+        measured=(
+            f"witness rank {' x '.join(map(str, sorted(set(ranks))))}^{len(ranks)} = {lower}, "
+            f"min-cut {upper}: certified {lower if lower == upper else 'no'}; Kronecker "
+            f"factorization {'holds' if identity else 'FAILS'} on {trials} forward passes"
+        ),
+        independent=(
+            "S and Thm. 1's recursive bound from the nested tree; the window tensor by its "
+            "formula, ranked by python-flint; the network's forward pass"
+        ),
+        holds=bool(ok),
+        details={"window_ranks": ranks, "lower": lower, "min_cut": upper, "S": S},
     )
