@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ._validation import check_index_set, check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
 from .trees import ModeTree
@@ -73,23 +75,36 @@ def theorem7_exponents(tree: ModeTree, I: Any) -> tuple[int, int]:
     (6, 6)
     """
     tree = _check_tree(tree)
-    rows = frozenset(check_index_set(I, tree.n_modes, proper=True))
-    cols = frozenset(range(tree.n_modes)) - rows
-    q = min(len(tree.tiling(rows)), len(tree.tiling(cols)))
-    p = 0
-    for node in tree.interior_nodes:
-        if tree.depth(node) < 1:
-            continue
-        kids = tree.children(node)
-        inside = [c <= rows for c in kids]
-        outside = [c <= cols for c in kids]
-        if (
-            all(a or b for a, b in zip(inside, outside, strict=True))
-            and any(inside)
-            and any(outside)
-        ):
-            p += 1
+    rows = check_index_set(I, tree.n_modes, proper=True)
+    inside, outside = _pure_nodes(tree, rows)
+    parent = tree._parent
+    top = parent < 0  # the root (node id 0 in pre-order)
+    # a tile is a maximal pure node: pure, and the root or below an impure parent
+    tiles_I = int(np.count_nonzero(inside & (top | ~inside[np.maximum(parent, 0)])))
+    tiles_C = int(np.count_nonzero(outside & (top | ~outside[np.maximum(parent, 0)])))
+    q = min(tiles_I, tiles_C)
+    # split nodes: interior, depth >= 1, every child pure, children on both sides
+    n = len(parent)
+    kid = parent[1:]  # the parent of every non-root node
+    impure_kids = np.bincount(kid, weights=~(inside | outside)[1:], minlength=n)
+    kids_I = np.bincount(kid, weights=inside[1:], minlength=n)
+    kids_C = np.bincount(kid, weights=outside[1:], minlength=n)
+    split = (tree._nk > 0) & (impure_kids == 0) & (kids_I > 0) & (kids_C > 0)
+    split &= tree._depth >= 1
+    p = int(np.count_nonzero(split))
     return p, q
+
+
+def _pure_nodes(tree: ModeTree, rows: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per node id (pre-order): whether its modes all lie in ``rows``, and all outside.
+
+    Counts come from prefix sums over the leaf order, so this is O(#nodes) in numpy.
+    """
+    marks = np.zeros(tree._n + 1, np.int64)
+    marks[1:][tree._start[tree._lid[np.asarray(rows, np.int64)]]] = 1
+    prefix = np.cumsum(marks)
+    count = prefix[tree._start + tree._size] - prefix[tree._start]
+    return count == tree._size, count == 0
 
 
 def theorem7_bounds(tree: ModeTree, I: Any, r: int) -> tuple[int, int]:

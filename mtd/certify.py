@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,7 @@ from ._probes import (
 from ._progress import reporter
 from ._rich import Rich
 from ._sizes import product_capped
+from ._subtrees import KINDS, skeleton
 from ._typing import Seed
 from ._validation import as_rng, check_index_set, check_int
 from .bounds import theorem7_bounds
@@ -274,9 +276,10 @@ def upper_bounds(
     """
     cut = plan_mincut_bound(plan, rows, output)
     dims = plan.dims
+    inside = Counter(d for m, d in dims.items() if m in rows)  # products as powers
+    outside = Counter(d for m, d in dims.items() if m not in rows)
     trivial = min(
-        math.prod(d for m, d in dims.items() if m in rows),
-        math.prod(d for m, d in dims.items() if m not in rows),
+        math.prod(d**k for d, k in inside.items()), math.prod(d**k for d, k in outside.items())
     )
     out: dict[str, int | None] = {"min-cut": cut, "theorem 7": _theorem7(decomposition, rows)}
     own = getattr(decomposition, "rank_upper_bound", None)
@@ -314,6 +317,14 @@ def default_prime(plan: Plan) -> int:
     limbs) if that would be below ``2**20``.
     """
     w = 1
+    skel = skeleton(plan)
+    if skel is not None and not (skel.kind == KINDS.index("ht")).any():  # one tree, in numpy
+        w = max(
+            int(skel.size[skel.kids].max(initial=1)),
+            *(plan.slot_sizes[t.slot] for t in plan.outputs),
+        )
+        top = min(math.isqrt((2**63 - 1) // w) + 1, 2**WITNESS_PRIME_BITS)
+        return DEFAULT_PRIME if top < 2**20 else first_prime_below(top)
     for step in plan.steps:
         if isinstance(step, NodeStep):
             sizes = [plan.slot_sizes[c] for c in step.children]

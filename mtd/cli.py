@@ -468,10 +468,11 @@ def _cmd_verify(args: argparse.Namespace, state: _State) -> int:
         print(reports_to_json(reports))
     else:
         print(reports_to_markdown(reports))
-        print()
-        print("Not checked by mtd verify yet:")
-        for item in NOT_YET_CHECKED:
-            print(f"  - {item}")
+        if NOT_YET_CHECKED:
+            print()
+            print("Not checked by mtd verify yet:")
+            for item in NOT_YET_CHECKED:
+                print(f"  - {item}")
         print()
         total = sum(r.seconds for r in reports)
         verdict = "all checks hold" if ok else "SOME CHECKS FAIL"

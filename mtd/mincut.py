@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ._subtrees import KINDS, Skeleton, labels, skeleton, subtree_classes
 from ._validation import check_index_set
 from .decompositions._plan import LeafStep, NodeStep, Plan, SwapStep, check_output
 from .errors import InvalidArgumentError, InvalidArgumentTypeError
@@ -345,6 +346,15 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
         from .decompositions._network import plan_tensor_network
 
         return network_mincut_bound(plan_tensor_network(plan, y), rows)
+    if len(plan.outputs) == 1:
+        skel = skeleton(plan)
+        if skel is not None:  # one tree: run the programme once per class of subtrees
+            return _tree_bound(plan, skel, rows, y)
+    return _general_bound(plan, rows, y)
+
+
+def _general_bound(plan: Plan, rows: frozenset[int], y: int) -> int:
+    """The programme of :func:`plan_mincut_bound` step by step (swaps, sums of outputs)."""
     # slots whose value is swapped or read by an output keep their source (see _Source)
     keep = {t.slot for t in plan.outputs}
     for step in plan.steps:
@@ -418,6 +428,69 @@ def plan_mincut_bound(plan: Plan, I: Any, output: int = 0) -> int:
             total = min(total, _shared_dimension(terms, side, atom_dim))
     trivial = min(math.prod(eff[m] for m in rows), math.prod(eff[m] for m in eff if m not in rows))
     return min(total, trivial)
+
+
+def _tree_bound(plan: Plan, skel: Skeleton, rows: frozenset[int], y: int) -> int:
+    """:func:`plan_mincut_bound` of a one-tree plan with one output term, per subtree class.
+
+    The same programme as the general loop (leaf ranks in their leaf spaces, each
+    node's :func:`_vertex_bounds` capped by :func:`_capped`, the output's channel
+    ``y`` alone), run once per class of identical subtrees (:mod:`mtd._subtrees`).
+    """
+    modes = np.asarray(plan.modes, np.int64)
+    dims = np.fromiter((int(plan.dims[m]) for m in plan.modes), np.int64, len(modes))
+    pos = np.full(int(modes.max()) + 1, -1, np.int64)
+    pos[modes] = np.arange(len(modes))
+    leaf = np.flatnonzero(~skel.node)
+    # the leaf spaces (see _leaf_spaces): distinct matrices of a mode add their columns
+    mode_at, mid = pos[skel.mode[leaf]], skel.matrix_id[leaf]
+    _, first = np.unique(mode_at * (int(mid.max()) + 1) + mid, return_index=True)
+    cols = np.bincount(mode_at[first], weights=skel.matrix_cols[leaf][first], minlength=len(modes))
+    eff = np.minimum(dims, cols.astype(np.int64))
+    mine = np.zeros(len(skel.node), np.int64)
+    mine[leaf] = np.isin(skel.mode[leaf], np.fromiter(rows, np.int64, len(rows)))
+    dim = np.zeros(len(skel.node), np.int64)
+    dim[leaf] = eff[mode_at]
+    rank = np.zeros(len(skel.node), np.int64)
+    rank[leaf] = np.minimum(np.minimum(dim[leaf], skel.matrix_cols[leaf]), skel.size[leaf])
+    classes = subtree_classes(skel, labels(skel.node, skel.kind, skel.size, mine, dim, rank))
+    full: list[Kid] = []
+    prods: list[tuple[int, int]] = []
+    for i, kids in zip(classes.rep, classes.kids, strict=True):
+        size = int(skel.size[i])
+        if not skel.node[i]:
+            r, d = int(rank[i]), int(dim[i])
+            full.append((1, r, size) if mine[i] else (r, 1, size))
+            prods.append((d, 1) if mine[i] else (1, d))
+            continue
+        vals = [full[k] for k in kids]
+        pi = math.prod(prods[k][0] for k in kids)
+        pc = math.prod(prods[k][1] for k in kids)
+        kind = KINDS[int(skel.kind[i])]
+        full.append((*_capped(_vertex_bounds(kind, vals, size, vals[0][2]), size, (pi, pc)), size))
+        prods.append((pi, pc))
+    term = plan.outputs[0]
+    top = int(classes.of[skel.step_of_slot(term.slot)])
+    i = classes.rep[top]
+    if term.matrix is not None:
+        b0, b1 = full[top][:2]
+    elif not skel.node[i]:  # channel y of a leaf (see _Source)
+        r = int(rank[i])
+        b0, b1 = (1, min(1, r)) if mine[i] else (min(1, r), 1)
+    else:  # channel y of a node: the same vertex restricted to one channel
+        vals = [full[k] for k in classes.kids[top]]
+        kind = KINDS[int(skel.kind[i])]
+        b0, b1 = _capped(_vertex_bounds(kind, vals, 1, vals[0][2]), 1, prods[top])
+    total = min(b0, b1, *prods[top])
+    inside = np.zeros(len(modes), bool)
+    inside[pos[np.fromiter(rows, np.int64, len(rows))]] = True
+    return min(total, _power_product(eff[inside]), _power_product(eff[~inside]))
+
+
+def _power_product(values: np.ndarray) -> int:
+    """The product of the entries as an exact Python int, as powers of the distinct ones."""
+    vals, counts = np.unique(values, return_counts=True)
+    return math.prod(int(v) ** int(c) for v, c in zip(vals, counts, strict=True))
 
 
 def _leaf_spaces(plan: Plan) -> dict[int, int]:

@@ -717,6 +717,11 @@ class ModeTree(Rich):
         check_tree_nodes(
             N + (N - 1) // (arity - 1), what=f"a balanced mode tree over N = {N} modes"
         )
+        L = 0
+        while arity**L < N:
+            L += 1
+        if arity**L == N and L > 0:
+            return cls._perfect(arity, L)
         parent: list[int] = []
         leafmode: list[int] = []
         stack = [(0, N, -1)]
@@ -733,6 +738,35 @@ class ModeTree(Rich):
             bounds = [a + (size * j + k - 1) // k for j in range(k + 1)]
             stack.extend((lo, hi, i) for lo, hi in reversed(list(itertools.pairwise(bounds))))
         return cls._from_preorder(N, np.asarray(parent), np.asarray(leafmode))
+
+    @classmethod
+    def _perfect(cls, k: int, L: int) -> ModeTree:
+        """The perfect ``k``-ary tree of height ``L`` over contiguous modes, in numpy.
+
+        A node at depth ``d`` whose path from the root takes children ``c_1 … c_d`` has
+        pre-order id ``Σ_t (1 + c_t · S_{L-t})``, with ``S_h`` the node count of a
+        perfect subtree of height ``h``; its parent drops the last term, and a leaf's
+        mode is ``Σ_t c_t k^{L-t}``.
+        """
+        S = [(k ** (h + 1) - 1) // (k - 1) for h in range(L + 1)]
+        K = S[L]
+        parent = np.full(K, -1, np.int64)
+        leafmode = np.full(K, -1, np.int64)
+        depth = np.zeros(K, np.int64)
+        pre = np.zeros(1, np.int64)  # ids of the nodes of the current depth, in order
+        for d in range(1, L + 1):
+            digit = np.tile(np.arange(k, dtype=np.int64), len(pre))
+            up = np.repeat(pre, k)
+            pre = up + 1 + digit * S[L - d]
+            parent[pre] = up
+            depth[pre] = d
+        leafmode[pre] = np.arange(len(pre))
+        height = L - depth
+        size = np.asarray([k**h for h in range(L + 1)], np.int64)[height]
+        nsub = np.asarray(S, np.int64)[height]
+        return cls._from_preorder(
+            k**L, parent, leafmode, depth=depth, size=size, height=height, nsub=nsub
+        )
 
     @classmethod
     def star(cls, N: int) -> ModeTree:

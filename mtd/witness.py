@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from ._subtrees import Skeleton, labels, skeleton, subtree_classes
 from ._typing import Modes
 from ._validation import check_index_set
 from .decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, check_output
@@ -105,7 +106,7 @@ class StructuralWitness:
     index_set: tuple[int, ...]
     output: int
     plan: Plan
-    _solved: dict[int, _Solved] = field(repr=False)
+    _solved: Mapping[int, _Solved] = field(repr=False)
     _root_entry: tuple[int, int] = field(repr=False)
 
     def __repr__(self) -> str:
@@ -214,25 +215,23 @@ def _scope(plan: Plan) -> str | None:
         return "arrays of fixed structure (not free weights)"
     if len(plan.outputs) != 1 or plan.outputs[0].matrix is not None:
         return "the output is not one node's channel (a dense layer or a sum of outputs)"
-    seen: set[int] = set()
-    n_weights = 0
-    root = plan.outputs[0].slot
-    root_is_node = False
-    for step in plan.steps:
-        if isinstance(step, NodeStep):
-            if step.kind != "eq3":
-                return f"a node of kind {step.kind!r} (only eq. 3 nodes are routed)"
-            seen.update(map(id, step.weights))
-            n_weights += len(step.weights)
-            root_is_node = root_is_node or step.slot == root
-        elif not isinstance(step, LeafStep):
-            return "an eq. 4 interconnection (mixed decomposition)"
-    if len(seen) != n_weights:
+    steps = plan.steps
+    node_steps = [s for s in steps if type(s) is NodeStep]
+    first_bad = next((s for s in steps if type(s) not in (LeafStep, NodeStep)), None)
+    first_kind = next((s for s in node_steps if s.kind != "eq3"), None)
+    if first_kind is not None and (
+        first_bad is None or steps.index(first_kind) < steps.index(first_bad)
+    ):
+        return f"a node of kind {first_kind.kind!r} (only eq. 3 nodes are routed)"
+    if first_bad is not None:
+        return "an eq. 4 interconnection (mixed decomposition)"
+    ids = [id(w) for s in node_steps for w in s.weights]
+    if len(set(ids)) != len(ids):
         return "weights tied across nodes"
-    readers = [c for step in plan.steps if isinstance(step, NodeStep) for c in step.children]
-    if len(readers) != len(set(readers)):
+    skel = skeleton(plan)
+    if skel is None:
         return "a value read by several nodes"
-    if not root_is_node:
+    if not skel.node[skel.step_of_slot(plan.outputs[0].slot)]:
         return "the output is a leaf"
     return None
 
@@ -304,57 +303,82 @@ def _witness(plan: Plan, rows: frozenset[int], y: int) -> StructuralWitness | No
     """:func:`structural_witness` on validated arguments."""
     if _applicable(plan) is not None:
         return None
-    root = plan.outputs[0].slot
-    sig_of: dict[int, int] = {}
-    signatures: dict[tuple[Any, ...], int] = {}
-    solved: dict[int, _Solved] = {}
-    for step in plan.steps:
-        if isinstance(step, NodeStep):
-            d = 1 if step.slot == root else step.size
-            key: tuple[Any, ...] = ("node", d, tuple([sig_of[c] for c in step.children]))
+    skel = skeleton(plan)
+    assert skel is not None  # in scope: one tree of leaves and eq. 3 nodes
+    root = skel.step_of_slot(plan.outputs[0].slot)
+    # what the programme reads at a step: a leaf's side and capacity, a node's channels
+    leaf = ~skel.node
+    side = np.zeros(len(leaf), np.int64)
+    side[leaf] = np.isin(skel.mode[leaf], np.fromiter(rows, np.int64, len(rows)))
+    room = skel.size.copy()
+    room[leaf] = _leaf_caps(plan, skel, np.flatnonzero(leaf))
+    room[root] = 1  # the output fixes the root's channel
+    classes = subtree_classes(skel, labels(skel.node, side, room))
+    solved: list[_Solved] = []
+    for c, (i, kids) in enumerate(zip(classes.rep, classes.kids, strict=True)):
+        cap = int(room[i])
+        if not skel.node[i]:
+            entry = (cap, 1) if side[i] else (1, cap)
+            solved.append(_Solved({entry: 1}, {entry: _Choice(1, ())}))
         else:
-            assert isinstance(step, LeafStep)
-            key = ("leaf", step.mode in rows, _leaf_cap(plan, step))
-        sig = signatures.get(key)
-        if sig is None:
-            sig = len(signatures)
-            signatures[key] = sig
-            if key[0] == "leaf":
-                cap = key[2]
-                entry = (cap, 1) if key[1] else (1, cap)
-                solved[sig] = _Solved({entry: 1}, {entry: _Choice(1, ())})
-            else:
-                solved[sig] = _solve_node(key[1], [solved[s] for s in key[2]])
-        sig_of[step.slot] = sig
-    top = solved[sig_of[root]]
-    ((entry, rank),) = top.frontier.items()
-    blocks = _count_blocks(solved, sig_of[root], entry, signatures)
+            solved.append(_solve_node(cap, [solved[k] for k in kids]))
+        assert len(solved) == c + 1
+    top_class = int(classes.of[root])
+    ((entry, rank),) = solved[top_class].frontier.items()
+    blocks = _count_blocks(solved, top_class, entry, classes.kids)
     assert math.prod(t**n for t, n in blocks.items()) == rank
-    by_slot = {slot: solved[sig] for slot, sig in sig_of.items()}
     return StructuralWitness(
         rank=rank,
         blocks=blocks,
         index_set=tuple(sorted(rows)),
         output=y,
         plan=plan,
-        _solved=by_slot,
+        _solved=_BySlot(skel.slot, classes.of, solved),
         _root_entry=entry,
     )
 
 
+class _BySlot(Mapping[int, _Solved]):
+    """Slot -> its class's solution, without a dict over every slot of a huge tree."""
+
+    def __init__(self, slots: np.ndarray, of: np.ndarray, solved: list[_Solved]):
+        self._slots, self._of, self._solved = slots, of, solved
+        self._index: dict[int, int] | None = None  # slot -> step, built on first lookup
+
+    def __getitem__(self, slot: int) -> _Solved:
+        if self._index is None:
+            self._index = {s: i for i, s in enumerate(self._slots.tolist())}
+        return self._solved[int(self._of[self._index[slot]])]
+
+    def __iter__(self) -> Any:
+        return iter(self._slots.tolist())
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def _leaf_caps(plan: Plan, skel: Skeleton, leaf_steps: np.ndarray) -> np.ndarray:
+    """:func:`_leaf_cap` of the given leaf steps, as an int64 array."""
+    dims = np.fromiter((int(plan.dims[m]) for m in plan.modes), np.int64, len(plan.modes))
+    pos = np.full(max(plan.modes) + 1, -1, np.int64)
+    pos[list(plan.modes)] = np.arange(len(plan.modes))
+    i = leaf_steps
+    caps = np.minimum(dims[pos[skel.mode[i]]], skel.matrix_cols[i])
+    return np.minimum(np.minimum(caps, skel.weight_cols[i]), skel.size[i])
+
+
 def _count_blocks(
-    solved: dict[int, _Solved], sig: int, entry: tuple[int, int], signatures: dict[Any, int]
+    solved: list[_Solved], top: int, entry: tuple[int, int], kids_of: list[tuple[int, ...]]
 ) -> dict[int, int]:
-    """``{t: count}`` over the turning nodes: requests pushed down the signature DAG."""
-    kids_of = {s: key[2] for key, s in signatures.items() if key[0] == "node"}
-    pending: dict[int, dict[tuple[int, int], int]] = {sig: {entry: 1}}
+    """``{t: count}`` over the turning nodes: requests pushed down the class DAG."""
+    pending: dict[int, dict[tuple[int, int], int]] = {top: {entry: 1}}
     out: dict[int, int] = {}
-    for s in range(sig, -1, -1):  # signatures are numbered children first
+    for s in range(top, -1, -1):  # classes are numbered children first
         for e, n in pending.pop(s, {}).items():
             choice = solved[s].how[e]
             if choice.t > 1:
                 out[choice.t] = out.get(choice.t, 0) + n
-            for ks, ke in zip(kids_of.get(s, ()), choice.kids, strict=True):
+            for ks, ke in zip(kids_of[s], choice.kids, strict=True):
                 got = pending.setdefault(ks, {})
                 got[ke] = got.get(ke, 0) + n
     return dict(sorted(out.items()))

@@ -97,22 +97,22 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "Theorem 7 upper uses max",
         "mtd/bounds.py",
-        "q = min(len(tree.tiling(rows)), len(tree.tiling(cols)))",
-        "q = max(len(tree.tiling(rows)), len(tree.tiling(cols)))",
+        "q = min(tiles_I, tiles_C)",
+        "q = max(tiles_I, tiles_C)",
         ("tests/test_bounds.py",),
     ),
     M(
         "Theorem 7 lower counts the root",
         "mtd/bounds.py",
-        "        if tree.depth(node) < 1:\n            continue",
-        "        if tree.depth(node) < 0:\n            continue",
+        "split &= tree._depth >= 1",
+        "split &= tree._depth >= 0",
         ("tests/test_bounds.py",),
     ),
     M(
         "Theorem 7 lower: one side suffices",
         "mtd/bounds.py",
-        "            and any(outside)\n",
-        "            or any(outside)\n",
+        "& (kids_I > 0) & (kids_C > 0)",
+        "& ((kids_I > 0) | (kids_C > 0))",
         ("tests/test_bounds.py",),
     ),
     M(
@@ -136,7 +136,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "leaf_cut = max(r, M)",
         ("tests/test_bounds.py", "tests/test_mincut.py"),
         wrong_number=False,  # only loosens an upper bound (when M > r)
-        verify_catches=False,  # verify checks the tree min-cut at M = r only
     ),
     M(
         "tree min-cut: split node free",
@@ -253,6 +252,21 @@ MUTANTS: tuple[Mutant, ...] = (
         "rank = min(dim, int(step.matrix.shape[1]), step.size)",
         "rank = 1",
         ("tests/test_mincut.py", "tests/test_certify.py"),
+    ),
+    M(
+        "min-cut (one tree): leaf rank 1",
+        "mtd/mincut.py",
+        "rank[leaf] = np.minimum(np.minimum(dim[leaf], skel.matrix_cols[leaf]), skel.size[leaf])",
+        "rank[leaf] = 1",
+        ("tests/test_mincut.py", "tests/test_certify.py"),
+    ),
+    M(
+        "subtree classes ignore the labels",
+        "mtd/_subtrees.py",
+        "key = _dense(label[level] * (width + 1) + arity[level])",
+        "key = _dense(arity[level])",
+        ("tests/test_subtrees.py", "tests/test_witness.py", "tests/test_mincut.py"),
+        verify_catches=False,  # verify's trees have one node size per level
     ),
     M(
         "generic_rank: lower := upper",

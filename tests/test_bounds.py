@@ -46,6 +46,30 @@ def test_bounds_ordered_and_symmetric(tree, data, r):
     assert theorem7_bounds(tree, Ic, r) == (lo, hi)  # rank [[A]]_I = rank [[A]]_Ic
 
 
+@given(mode_trees(min_modes=2, max_modes=40, max_arity=5), st.data())
+def test_exponents_equal_the_independent_count(tree, data):
+    # the vectorized count against tilings and split nodes recomputed from nested tuples
+    # (mtd._reference) and against the tree's own tilings
+    I = data.draw(index_sets(tree.n_modes))
+    Ic = set(range(tree.n_modes)) - set(I)
+    p, q = theorem7_exponents(tree, I)
+    assert (p, q) == _reference.theorem7_exponents(tree.to_nested(), I)
+    assert q == min(len(tree.tiling(I)), len(tree.tiling(Ic)))
+
+
+@pytest.mark.parametrize(
+    ("tree", "I"),
+    [
+        (ModeTree.linear(300), range(0, 300, 2)),  # deep: one node per depth
+        (ModeTree.linear(300), range(150)),
+        (ModeTree.balanced(243, arity=3), range(0, 243, 3)),
+        (ModeTree.baseline(9), range(1, 512, 2)),
+    ],
+)
+def test_exponents_on_large_trees_equal_the_independent_count(tree, I):
+    assert theorem7_exponents(tree, I) == _reference.theorem7_exponents(tree.to_nested(), I)
+
+
 @pytest.mark.parametrize("I", [[], [0, 1, 2, 3], [9]])
 def test_index_set_must_be_proper(I):
     with pytest.raises(mtd.InvalidIndexSetError):

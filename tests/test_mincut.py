@@ -278,3 +278,27 @@ def test_trivial_cap(n):
     # CP with more terms than the smaller side's dimension: the trivial bound wins
     cp = tree_dec(ModeTree.star(n), 2, 2**n, form="colt")
     assert mincut_bound(cp, [0]) == 2
+
+
+@given(tree_decompositions(max_modes=30), st.data())
+def test_per_class_programme_equals_the_step_by_step_one(d, data):
+    # one tree: the bound is computed once per class of identical subtrees; the general
+    # programme walks every step (and is what mixed decompositions use)
+    from mtd.mincut import _general_bound
+
+    I = frozenset(data.draw(index_sets(d.n_modes)))
+    assert plan_mincut_bound(d.plan, I) == _general_bound(d.plan, I, 0)
+
+
+@pytest.mark.parametrize(
+    ("tree", "I", "r", "M"),
+    [
+        (ModeTree.baseline(10), range(1, 1024, 2), 2, 2),
+        (ModeTree.baseline(10), range(0, 1024, 4), 3, 2),  # M < r
+        (ModeTree.balanced(243, arity=3), range(0, 243, 3), 2, 3),  # M > r
+        (ModeTree.linear(200), range(0, 200, 2), 3, 3),
+    ],
+)
+def test_large_repetitive_trees_match_the_tree_dp(tree, I, r, M):
+    d = TreeDecomposition.random(tree, M=M, r=r, seed=0)
+    assert mincut_bound(d, I) == mtd.tree_mincut_bound(tree, I, r=r, M=M)

@@ -156,3 +156,10 @@ def test_save_load_and_display(tmp_path):
         mtd.RecurrentAC(4, M=2, hidden=2, depth=2, weights=[np.eye(2)])
     with pytest.raises(InvalidArgumentError, match=r"W_I of layer 1.*shape \(2, 3\)"):
         mtd.RecurrentAC(4, M=3, hidden=2, weights=[np.eye(2), np.eye(2), np.ones((1, 2))])
+
+
+def test_random_integer_weights_are_wide_by_default():
+    # the house rule for random witnesses is |w| <= 1000, not a narrow range like -3..3
+    rac = mtd.RecurrentAC(4, M=3, hidden=4, depth=2, kind="integer", seed=0)
+    w = np.concatenate([np.abs(np.asarray(a)).ravel() for a in rac.weights])
+    assert w.max() > 3 and w.max() <= 1000

@@ -50,12 +50,14 @@ def test_swapped_check_fails_on_wrong_companion(monkeypatch):
 
 
 def test_theorem7_check_fails_on_wrong_bounds(monkeypatch):
-    monkeypatch.setattr(theorems, "theorem7_exponents", lambda tree, I: (5, 6))
+    monkeypatch.setattr(theorems.structure, "theorem7_exponents", lambda tree, I: (5, 6))
     assert not theorems.check_theorem7_structure(n_cases=3).holds
 
 
 def test_rank_check_fails_on_wrong_rank(monkeypatch):
-    monkeypatch.setattr(theorems, "matrix_rank", lambda X, method, **kw: min(np.shape(X)))
+    monkeypatch.setattr(
+        theorems.arithmetic, "matrix_rank", lambda X, method, **kw: min(np.shape(X))
+    )
     assert not theorems.check_exact_ranks(n_cases=10).holds
 
 
@@ -68,7 +70,7 @@ def test_each_check_holds_and_names_its_route(name):
 
 
 def test_theorem7_check_fails_when_ranks_exceed_bounds(monkeypatch):
-    monkeypatch.setattr(theorems, "theorem7_bounds", lambda tree, I, r: (1, 1))
+    monkeypatch.setattr(theorems.dilated, "theorem7_bounds", lambda tree, I, r: (1, 1))
     assert not theorems.check_theorem7_exact(n_cases=4, max_modes=5).holds
 
 
@@ -88,7 +90,7 @@ def test_claim5_check_fails_on_a_wrong_embedding(monkeypatch):
 
 
 def test_separating_example_check_fails_on_wrong_bounds(monkeypatch):
-    monkeypatch.setattr(theorems, "theorem7_bounds", lambda tree, I, r: (r**6, r**6))
+    monkeypatch.setattr(theorems.dilated, "theorem7_bounds", lambda tree, I, r: (r**6, r**6))
     assert not theorems.check_separating_example(ks=(2,)).holds
 
 
@@ -103,12 +105,15 @@ def test_separating_example_check_fails_on_wrong_bounds(monkeypatch):
 )
 def test_rank_based_checks_fail_when_ranks_are_wrong(monkeypatch, name, kwargs):
     # a rank routine that always answers 1 must flip every rank-based verdict
-    monkeypatch.setattr(theorems, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 1)
+    for module in (theorems.dilated, theorems.circuits):
+        monkeypatch.setattr(module, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 1)
     assert not CHECKS[name](**kwargs).holds
 
 
 def test_generalized_g_check_fails_when_relu_sum_rank_exceeds_two(monkeypatch):
-    monkeypatch.setattr(theorems, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 3)
+    monkeypatch.setattr(
+        theorems.circuits, "_max_exact_rank", lambda make, I, tries=3, stop_at=None: 3
+    )
     assert not theorems.check_generalized_g().holds
 
 
@@ -132,7 +137,7 @@ def test_mixed_vs_sum_check_fails_when_the_mixed_rank_is_low(monkeypatch):
 def test_large_separating_example_check_fails_on_wrong_ranks(monkeypatch):
     # a wrong exact rank of a root factor, or a witness one short, flips the verdict
     with monkeypatch.context() as m:
-        m.setattr(theorems.ref, "matricization_rank", lambda A, I: 1)
+        m.setattr(theorems.mixed.ref, "matricization_rank", lambda A, I: 1)
         assert not theorems.check_separating_example_large().holds
     import mtd.certify
 
@@ -158,3 +163,36 @@ def test_mixed_vs_sum_r4_check_fails_when_the_mixed_rank_is_low(monkeypatch):
 
     monkeypatch.setattr(mtd.certify, "generic_rank", capped)
     assert not theorems.check_mixed_vs_sum_r4(max_probes=256).holds
+
+
+def test_mincut_check_fails_when_the_bound_is_wrong(monkeypatch):
+    # a bound one too high (never reached) and one too low (exceeded) both flip it
+    import mtd.theorems.mincut as m
+
+    real = m.tree_mincut_bound
+    monkeypatch.setattr(m, "tree_mincut_bound", lambda *a, **k: real(*a, **k) + 1)
+    assert not theorems.check_mincut_unequal_sizes(n_cases=6).holds
+    monkeypatch.setattr(m, "tree_mincut_bound", lambda *a, **k: max(1, real(*a, **k) - 1))
+    assert not theorems.check_mincut_unequal_sizes(n_cases=6).holds
+
+
+def test_pooling_windows_check_fails_on_wrong_ranks_or_network(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(theorems.circuits.ref, "matricization_rank", lambda A, I: 1)
+        assert not theorems.check_pooling_all_windows_split().holds
+    import mtd.networks
+
+    real = mtd.networks.PoolingConvAC.forward
+    monkeypatch.setattr(mtd.networks.PoolingConvAC, "forward", lambda self, x: real(self, x) + 1)
+    assert not theorems.check_pooling_all_windows_split().holds
+
+
+def test_mixed_same_size_check_fails_on_low_ranks_or_a_wrong_factorization(monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(theorems.mixed.ref, "matricization_rank", lambda A, I: 90)  # 8100 <= 8192
+        assert not theorems.check_mixed_vs_sum_same_size(reference=False).holds
+    import mtd.decompositions.evaluate as ev
+
+    real = ev.contract_leaf_vectors
+    monkeypatch.setattr(ev, "contract_leaf_vectors", lambda *a, **k: real(*a, **k) * 2)
+    assert not theorems.check_mixed_vs_sum_same_size(reference=False).holds

@@ -264,3 +264,22 @@ def test_swapped_shares_nodes_of_height_multiple_of_k(L):
 def test_large_dilation_tree_is_built_without_quadratic_blowup():
     t = ModeTree.baseline(12)  # 4096 modes
     assert t.n_modes == 4096 and len(t.interior_nodes) == 4095
+
+
+@pytest.mark.parametrize(("arity", "L"), [(2, 1), (2, 5), (3, 4), (4, 3), (5, 2), (7, 1)])
+def test_perfect_balanced_trees_equal_their_recursive_definition(arity, L):
+    # N = arity^L is built in numpy (pre-order ids from the children's positions); the
+    # recursive split into near-equal ranges, written out here, must give the same tree
+    def nest(a, b):
+        if b - a == 1:
+            return a
+        k = min(arity, b - a)
+        cuts = [a + ((b - a) * j + k - 1) // k for j in range(k + 1)]
+        return tuple(nest(x, y) for x, y in zip(cuts, cuts[1:], strict=False))
+
+    t = ModeTree.balanced(arity**L, arity=arity)
+    want = ModeTree.from_nested(nest(0, arity**L))
+    assert t == want and t.to_nested() == want.to_nested()
+    assert [t.depth(n) for n in t.nodes] == [want.depth(n) for n in want.nodes]
+    assert [t.node_height(n) for n in t.nodes] == [want.node_height(n) for n in want.nodes]
+    assert t.tiling(range(0, arity**L, 2)) == want.tiling(range(0, arity**L, 2))

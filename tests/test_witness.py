@@ -147,3 +147,32 @@ def test_large_baseline_odd_modes_certified_structurally():
     assert res.certified and res.method == "structural" and res.lower == 2**512
     assert res.witness.blocks == {2: 512}
     assert res.probable is None and res.failure_probability is None
+
+
+@pytest.mark.parametrize("twin", ["pickle", "deepcopy"])
+def test_generic_rank_with_witness_survives_pickle_and_deepcopy(twin):
+    import copy
+    import pickle
+
+    import numpy as np
+
+    from mtd.decompositions._dense import dense_tensor
+
+    d = arch(ModeTree.swapped(3, 1), 3, 2)
+    I = [0, 2, 4, 5]
+    g = generic_rank(d, I, seed=0)
+    assert g.method == "structural" and g.witness is not None
+    h = pickle.loads(pickle.dumps(g)) if twin == "pickle" else copy.deepcopy(g)
+    w, v = g.witness, h.witness
+    assert h == g and type(v) is type(w) and v is not w
+    assert (v.rank, dict(v.blocks), v.index_set, v.output) == (
+        w.rank,
+        dict(w.blocks),
+        w.index_set,
+        w.output,
+    )
+    assert v.plan.modes == w.plan.modes and v.plan.dims == w.plan.dims
+    # the copy rebuilds the same 0/1 witness, and its exact rank is still the claimed one
+    a = dense_tensor(witness_plan(w), 0, arithmetic="exact")
+    b = dense_tensor(witness_plan(v), 0, arithmetic="exact")
+    assert np.array_equal(a, b) and v.check()

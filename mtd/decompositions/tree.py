@@ -315,7 +315,7 @@ class TreeDecomposition(PlanEvaluators, Rich):
     @property
     def r(self) -> int | None:
         """The common size of the interior nodes, or ``None`` if they differ."""
-        vals = {self._sizes[n] for n in self._tree.interior_nodes}
+        vals = {v for n, v in self._sizes.items() if len(n) > 1}  # interior: >= 2 modes
         return vals.pop() if len(vals) == 1 else None
 
     @property

@@ -78,7 +78,7 @@ class RecurrentAC(Rich):
         random.
     kind : {"gaussian", "integer"}, default "gaussian"
         Random weights: Gaussians, or integers in ``-max_weight..max_weight``.
-    max_weight : int, default 3
+    max_weight : int, default 1000
     seed : None, int or numpy.random.Generator
 
     Examples
@@ -103,7 +103,7 @@ class RecurrentAC(Rich):
         n_outputs: int = 1,
         weights: Any = None,
         kind: str = "gaussian",
-        max_weight: int = 3,
+        max_weight: int = 1000,
         seed: Seed = None,
     ):
         self._T = check_int(n_steps, "n_steps", minimum=2)
