@@ -242,16 +242,14 @@ def test_networks_convert():
     assert mincut_bound(net, [0, 2, 4, 6]) == 16
 
 
-def test_large_tree_is_fast_and_exact():
-    import time
-
+def test_large_tree_is_exact():
+    # 4096 modes, I = the even modes: each of the 2048 leaf pairs (2j, 2j + 1) is cut at
+    # its leaves, r = M = 2 per pair, so the bound is 2^2048 (beyond any float).  Speed
+    # is measured in benchmarks/bench_huge_trees.py, not asserted here.
     T = ModeTree.baseline(12)
     d = TreeDecomposition.random(T, M=2, r=2, kind="integer", seed=0, tied=True)
     I = range(0, 2**12, 2)
-    t0 = time.perf_counter()
-    b = mincut_bound(d, I)
-    assert time.perf_counter() - t0 < 1.0
-    assert b == 2**2048 == mtd.tree_mincut_bound(T, I, r=2, M=2)  # beyond any float
+    assert mincut_bound(d, I) == 2**2048 == mtd.tree_mincut_bound(T, I, r=2, M=2)
 
 
 # --------------------------------------------------------------------------- errors
