@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._progress import Progress, Reporter, reporter
 from .errors import InvalidArgumentError, MissingDependencyError
 
 __all__ = ["SweepCost", "read_results", "run_sweep", "sweep_workers"]
@@ -183,6 +184,7 @@ def run_sweep(
     chunk_size: int | None = None,
     report: Callable[[str], None] | None = None,
     announce_over: float = 60.0,
+    progress: Progress | Reporter = None,
 ) -> dict[str, Any]:
     """Run ``fn(chunk, *shared)`` over chunks of ``jobs``; return ``{key: result}``.
 
@@ -206,16 +208,27 @@ def run_sweep(
     chunk_size : int, optional
         Jobs per task; default about eight tasks per worker, at most 256 jobs.
     report : callable, optional
-        Called with one-line messages: the projected cost, then progress.
+        Called with one-line messages: the projected cost, then progress (the same as
+        a callable ``progress``).
     announce_over : float, default 60
-        Without ``report``, the projected cost is printed to stderr when it exceeds
-        this many seconds.
+        When nothing reports progress, the projected cost is printed to stderr when it
+        exceeds this many seconds.
+    progress : bool, callable or Reporter, optional
+        mtd's progress reporter (:mod:`mtd._progress`): True shows a bar (or lines on
+        stderr), a callable receives the messages; a ``Reporter`` (e.g. the caller's
+        bar) is advanced and left open.
 
     Returns
     -------
     dict
     """
-    say = report or (lambda _m: None)
+    if isinstance(progress, Reporter):
+        rep, own = progress, False
+    else:
+        wanted = report if progress is None else progress
+        rep, own = reporter(wanted, total=len(jobs), desc="sweep", unit="jobs"), True
+    quiet = type(rep) is Reporter
+    say = rep.say
     done = read_results(results, fingerprint) if results is not None else {}
     resumed = len(done)
     todo = [(k, j) for k, j in jobs if k not in done]
@@ -234,6 +247,7 @@ def run_sweep(
                 fh.write(json.dumps({"key": key, "result": res}) + "\n")
         if fh is not None:
             fh.flush()
+        rep.reach(len(done))
 
     try:
         workers = sweep_workers(client, n_jobs)
@@ -248,7 +262,7 @@ def run_sweep(
             record(fn(sample, *shared))
             per = (time.perf_counter() - t0) / len(sample)
             cost = SweepCost(len(todo), resumed, per, workers, per * len(rest) / workers)
-            if report is None and cost.projected_seconds > announce_over:
+            if quiet and cost.projected_seconds > announce_over:
                 print(f"mtd sweep: {cost}", file=sys.stderr, flush=True)
             say(str(cost))
             if client is None and per * len(rest) < _SERIAL_SECONDS:
@@ -269,4 +283,6 @@ def run_sweep(
     finally:
         if fh is not None:
             fh.close()
+        if own:
+            rep.close()
     return done

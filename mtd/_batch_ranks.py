@@ -1,0 +1,245 @@
+"""Private: lower bounds on the ranks of many matricizations of one tensor modulo a prime, batched.
+
+A rank profile needs ``rank [[A]]_I`` for thousands of index sets ``I`` of *one*
+random integer instance ``A`` (weights uniform residues modulo ``p``).  Materialized
+once (``M^N`` entries), every ``[[A]]_I`` is a transpose of the same array, and the
+ranks are taken together, in batches of equal shape, with float64 BLAS products:
+
+1. ``M = [[A]]_I`` with its smaller side as rows (``m <= n``; transposing keeps the
+   rank), entries balanced residues ``|a| <= p/2`` of a prime ``p < 2**24``;
+2. ``X = M Q`` for a random integer ``n × k`` matrix ``Q`` with ``k = min(cap, m)``
+   (``cap`` a proven upper bound on the rank: the result can never exceed it) and
+   entries in ``[-2**s, 2**s]``, ``s`` chosen so that ``n (p/2) 2**s < 2**52``: the
+   product is exact in float64, then reduced modulo ``p``;
+3. Gaussian elimination of every ``X`` of a batch at once, with partial pivoting over
+   rows, blocked (Schur updates are one batched product, exact for blocks of
+   :data:`_BLOCK` columns), stopping the count at the first column without a pivot.
+
+**The bound is proven, whatever the draws**: if the first ``c`` columns of ``X`` all
+got pivots, they are independent modulo ``p``, so
+
+    c <= rank_p(M Q) <= rank_p(M) <= rank_Q(M) <= the generic rank,
+
+the last step because ``A`` is one point of the architecture (an integer instance)
+and the generic rank is the maximum over all points.
+
+**Only reaching the rank is random.**  If ``rank_p(M) = r``, the first ``r`` columns
+of ``M Q`` are independent unless an ``r × r`` minor of ``M Q[:, :r]`` — a non-zero
+polynomial of degree ``r`` in the entries of ``Q`` (Cauchy–Binet) — vanishes: by the
+Schwartz–Zippel lemma with ``Q`` drawn from ``2**(s+1) + 1`` values, with probability
+at most ``r / (2**(s+1) + 1)``.  And ``rank_p(M)`` reaches the generic rank ``R``
+unless an ``R × R`` minor of degree ``R δ`` in the weights vanishes at the draw:
+probability at most ``R δ / p`` (:func:`mtd._probes.entry_degree`).  The caller
+re-draws for the sets whose bound stays below their upper bound.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__: list[str] = []
+
+BATCH_PRIME = 2097143
+"""The largest prime below ``2**21``: balanced residues are at most ``2**20``, so a product
+of two is at most ``2**40`` and an inner dimension up to ``2**12`` stays exact in float64."""
+
+_BASE = 8
+"""Columns eliminated one at a time; wider ranges are split in two (recursive LU)."""
+
+_WORK_BYTES = 24 * 2**20
+"""Float64 working memory per batch (the stacked matricizations, then the matrices)."""
+
+
+def balanced(A: np.ndarray, p: int) -> np.ndarray:
+    """Float64 balanced residues (``|x| <= p/2``) of an integer array."""
+    X = np.mod(A, p).astype(np.float64)
+    X[X > p // 2] -= p
+    return X
+
+
+def _reduce(X: np.ndarray, p: int) -> np.ndarray:
+    """Balanced residues of an exact-integer float64 array, in place (``|X| < 2**53``)."""
+    Q = X * (1.0 / p)
+    np.rint(Q, out=Q)
+    Q *= p
+    X -= Q
+    return X
+
+
+def _inverse(x: np.ndarray, p: int) -> np.ndarray:
+    """Balanced inverses modulo ``p`` of a vector of residues (0 maps to 0)."""
+    values = (x.astype(np.int64) % p).tolist()
+    res = np.array([pow(v, -1, p) if v else 0 for v in values], dtype=float)
+    res[res > p // 2] -= p
+    return res
+
+
+class _Elimination:
+    """Recursive LU with row pivoting of a batch stored by columns (:func:`leading_rank`).
+
+    Delayed reduction: an entry is reduced when it is read as an operand, not after
+    every update.  Operands are balanced (``|x| <= 2**20``, products ``<= 2**40``); an
+    entry takes Schur updates from at most one split per recursion level, with inner
+    dimensions summing to less than ``k <= 2**11``, plus ``_BASE`` single products:
+    it stays below ``2**52`` between reductions, so every float64 operation is exact.
+    """
+
+    def __init__(self, C: np.ndarray, p: int):
+        self.C, self.p = C, p
+        B, k, _ = C.shape
+        self.rank = np.full(B, k, dtype=np.int64)
+        self.alive = np.ones(B, dtype=bool)
+        self.every = np.arange(B)
+
+    def factor(self, j0: int, j1: int) -> None:
+        """Eliminate columns ``j0..j1-1`` (already updated by every earlier pivot)."""
+        C = self.C
+        if j1 - j0 <= _BASE:
+            _reduce(C[:, j0:j1, j0:], self.p)
+            for i in range(j0, j1):
+                self.pivot(i, j1)
+            return
+        mid = (j0 + j1) // 2
+        self.factor(j0, mid)
+        self.solve(j0, mid, mid, j1)
+        # Schur complement: X[mid:, mid:j1] -= X[mid:, j0:mid] X[j0:mid, mid:j1]; both
+        # operands are reduced (multipliers and the solve's output), the result is not
+        C[:, mid:j1, mid:] -= C[:, mid:j1, j0:mid] @ C[:, j0:mid, mid:]
+        self.factor(mid, j1)
+
+    def pivot(self, i: int, j1: int) -> None:
+        """Column ``i``: find a pivot, swap it to row ``i``, update columns ``i+1..j1-1``."""
+        C, p = self.C, self.p
+        nz = _reduce(C[:, i, i:], p) != 0
+        has = nz.any(axis=1)
+        self.rank[self.alive & ~has] = i
+        self.alive &= has
+        pr = i + nz.argmax(axis=1)
+        swap = self.every[pr != i]
+        if swap.size:  # exchange rows i and pr: entries of every column
+            top = C[swap, :, i].copy()
+            C[swap, :, i] = C[swap, :, pr[swap]]
+            C[swap, :, pr[swap]] = top
+        inv = _inverse(C[:, i, i], p)  # a dead matrix has pivot 0: inverse 0, no change
+        low = C[:, i, i + 1 :]
+        low *= inv[:, None]
+        _reduce(low, p)
+        if i + 1 < j1:
+            u = _reduce(C[:, i + 1 : j1, i], p)
+            C[:, i + 1 : j1, i + 1 :] -= u[:, :, None] * low[:, None, :]
+
+    def solve(self, a: int, b: int, c0: int, c1: int) -> None:
+        """``X[a:b, c0:c1] <- L^{-1} X[a:b, c0:c1]``, ``L`` the unit lower part of ``X[a:b, a:b]``.
+
+        Every row is reduced once it is final (the products it then enters need it).
+        """
+        C, p = self.C, self.p
+        if b - a <= _BASE:
+            for i in range(a, b - 1):
+                u = _reduce(C[:, c0:c1, i], p)
+                C[:, c0:c1, i + 1 : b] -= u[:, :, None] * C[:, i, None, i + 1 : b]
+            _reduce(C[:, c0:c1, b - 1], p)
+            return
+        h = (a + b) // 2
+        self.solve(a, h, c0, c1)
+        C[:, c0:c1, h:b] -= C[:, c0:c1, a:h] @ C[:, a:h, h:b]
+        self.solve(h, b, c0, c1)
+
+
+def leading_rank(C: np.ndarray, p: int) -> np.ndarray:
+    """How many leading columns of each matrix get a pivot: a proven lower bound on its rank.
+
+    ``C`` is a ``(B, k, m)`` float64 array of balanced residues modulo ``p`` (at most
+    :data:`BATCH_PRIME`) holding ``B`` matrices *by columns*: ``C[b, c]`` is column ``c``
+    of the ``m × k`` matrix ``b`` (``k <= m``).  Overwritten.  Recursive Gaussian
+    elimination with row pivoting (every product is one batched BLAS call, exact since
+    inner dimensions stay below ``2**12``); the count of matrix ``b`` stops at its first
+    column with no non-zero entry left on or below the diagonal.  The first ``c``
+    columns then have independent pivots modulo ``p``.
+    """
+    run = _Elimination(C, p)
+    run.factor(0, C.shape[1])
+    return run.rank
+
+
+def _scale_bits(n: int, p: int) -> int:
+    """``s`` with ``n (p/2 + 1) 2**s < 2**52``: ``M Q`` is exact in float64."""
+    return 52 - math.ceil(math.log2(max(n, 1))) - math.ceil(math.log2(p // 2 + 1)) - 1
+
+
+def random_compressor(n: int, k: int, p: int, rng: np.random.Generator) -> np.ndarray:
+    """A random ``n × k`` integer matrix (float64) with entries in ``[-2**s, 2**s]``."""
+    s = _scale_bits(n, p)
+    assert s >= 8, f"inner dimension {n} too large for exact products"
+    return rng.integers(-(2**s), 2**s + 1, size=(n, k)).astype(np.float64)
+
+
+def shape_of(dims: Sequence[int], rows: Sequence[int]) -> tuple[int, int, bool]:
+    """``(m, n, transposed)``: the matricization's sides with the smaller one first."""
+    inside = math.prod(dims[j] for j in rows)
+    outside = math.prod(dims) // inside
+    return (inside, outside, False) if inside <= outside else (outside, inside, True)
+
+
+def _columns(A: np.ndarray, sets: Sequence[tuple[int, ...]], m: int, n: int) -> np.ndarray:
+    """``(B, n, m)``: the transposes of the matricizations, smaller side as rows."""
+    N = A.ndim
+    out = np.empty((len(sets), n, m))
+    for b, I in enumerate(sets):
+        rest = [j for j in range(N) if j not in set(I)]
+        order = [*I, *rest] if shape_of(A.shape, I)[2] else [*rest, *I]
+        out[b] = A.transpose(order).reshape(n, m)
+    return out
+
+
+def lower_bounds(
+    A: np.ndarray,
+    sets: Sequence[tuple[int, ...]],
+    caps: Sequence[int],
+    p: int,
+    compressors: dict[tuple[int, int], np.ndarray],
+    seed: Sequence[int],
+) -> list[int]:
+    """Proven lower bounds on ``rank_p [[A]]_I`` for every ``I`` (module docstring).
+
+    ``A`` holds balanced residues modulo ``p`` as float64; ``caps[i]`` is a proven upper
+    bound on the rank of set ``i`` (the columns kept).  A square matricization whose
+    cap is its side is first eliminated as it is (full rank needs no mixing); the
+    others, and those that fall short, are multiplied by a random ``Q`` per
+    ``(n, k)``, drawn from ``seed`` and the shape and kept in ``compressors``, so
+    that the bounds do not depend on how the sets are split between calls.
+    """
+    dims = A.shape
+    out = [0] * len(sets)
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for idx, (I, cap) in enumerate(zip(sets, caps, strict=True)):
+        m, n, _ = shape_of(dims, I)
+        k = min(int(cap), m)
+        if k > 0:
+            groups.setdefault((m, n, k), []).append(idx)
+    for (m, n, k), members in sorted(groups.items()):
+        per = max(1, _WORK_BYTES // (8 * m * n))
+        for start in range(0, len(members), per):
+            part = members[start : start + per]
+            short = part
+            if n == k:  # square and full rank expected: try without mixing first
+                C = _columns(A, [sets[i] for i in part], m, n)
+                got = leading_rank(C, p).tolist()
+                short = []
+                for idx, r in zip(part, got, strict=True):
+                    out[idx] = int(r)
+                    if r < k:
+                        short.append(idx)
+            if short:
+                if (n, k) not in compressors:
+                    rng = np.random.default_rng([*seed, n, k])
+                    compressors[n, k] = random_compressor(n, k, p, rng).T.copy()
+                Qt = compressors[n, k]
+                cols = _columns(A, [sets[i] for i in short], m, n)
+                C = _reduce(np.matmul(Qt, cols), p)
+                for idx, r in zip(short, leading_rank(C, p).tolist(), strict=True):
+                    out[idx] = max(out[idx], int(r))
+    return out
