@@ -46,7 +46,7 @@ from ._typing import Seed
 from .certify import _pick_upper, generic_rank, upper_bounds
 from .decompositions._plan import LeafStep, NodeStep, Plan, SwapStep
 from .errors import InvalidArgumentError, MissingDependencyError, MTDError, TensorTooLargeError
-from .families import resolve_index_sets
+from .families import all_masks, masks_to_sets, resolve_index_sets
 from .mincut import get_any_plan
 from .symmetry import index_set_masks, symmetry_classes
 
@@ -424,10 +424,14 @@ def rank_profile(
         raise InvalidArgumentError(f"method must be one of {PROFILE_METHODS}; got {method!r}")
     plan = get_any_plan(model)
     N = plan.n_modes
-    sets = resolve_index_sets(
-        index_sets, N, tree=_tree_of(model), max_size=max_size, n_random=n_random, seed=seed
-    )
-    masks = index_set_masks(sets, N)
+    sets: tuple[tuple[int, ...], ...] | None = None
+    if isinstance(index_sets, str) and index_sets == "all" and N <= 62:
+        masks = all_masks(N, max_size=max_size)  # no tuples before the sweep (N = 24: 8M)
+    else:
+        sets = resolve_index_sets(
+            index_sets, N, tree=_tree_of(model), max_size=max_size, n_random=n_random, seed=seed
+        )
+        masks = index_set_masks(sets, N)
     keys = symmetry_classes(plan, masks, use_tree=bool(symmetry))
     rep_of = _representatives(masks, keys, N)
     wanted = (
@@ -453,7 +457,7 @@ def rank_profile(
     with reporter(progress, total=len(jobs), desc="rank_profile", unit="sets") as rep:
         how = "batched instances" if batched else "generic_rank per set"
         rep.say(
-            f"{len(sets)} index sets, {len(jobs)} to compute (one per symmetry class), "
+            f"{len(masks)} index sets, {len(jobs)} to compute (one per symmetry class), "
             f"lower bounds by {how}"
         )
         done = run_sweep(
@@ -466,11 +470,12 @@ def rank_profile(
             results=results,
             progress=rep,
         )
-    reps = rep_of if isinstance(rep_of, dict) else None
+    if sets is None:
+        sets = masks_to_sets(masks, N)
+    reps = rep_of if isinstance(rep_of, dict) else rep_of.tolist()
     lower, upper = [], []
     for i in range(len(sets)):
-        c = reps[i] if reps is not None else int(rep_of[i])
-        lo, up = done[str(c)]
+        lo, up = done[str(reps[i])]
         lower.append(int(lo))
         upper.append(int(up))
     return RankProfile(
@@ -492,7 +497,10 @@ def _representatives(masks: np.ndarray, keys: np.ndarray, N: int) -> Any:
     full = (1 << N) - 1
     if masks.dtype != object:
         canon = np.minimum(masks, full - masks)
-        order = np.lexsort((canon, keys))
+        if N <= 31 and (len(keys) == 0 or int(keys.min()) >= 0) and int(keys.max(initial=0)) < 2**N:
+            order = np.argsort((keys << N) | canon, kind="stable")  # one key: faster
+        else:
+            order = np.lexsort((canon, keys))
         first = np.ones(len(order), dtype=bool)
         first[1:] = keys[order][1:] != keys[order][:-1]
         group = np.cumsum(first) - 1
