@@ -15,9 +15,9 @@ one line per job, flushed at once, so an interrupted sweep loses at most the chu
 flight; a rerun with the same file skips every job already there.  A file written
 for another fingerprint is refused.
 
-Before a sweep starts, its **projected cost** is measured, not guessed: the first
-chunk runs here, and ``seconds per job × remaining jobs / workers`` is reported
-(:class:`SweepCost`).
+Before a sweep starts, its **projected cost** is measured, not guessed: a sample of
+up to 16 jobs spread evenly over the list runs here, and ``seconds per job ×
+remaining jobs / workers`` is reported (:class:`SweepCost`).
 """
 
 from __future__ import annotations
@@ -255,8 +255,12 @@ def run_sweep(
         if serial:
             workers = 1
         size = chunk_size or max(1, min(256, math.ceil(len(todo) / (8 * workers))))
-        # measure: the first chunk runs here (its results count)
-        sample, rest = todo[: min(size, 16)], todo[min(size, 16) :]
+        # measure: a sample spread evenly over the jobs runs here (its results count);
+        # the first jobs alone would bias the projection (jobs are often sorted by size)
+        n_sample = min(size, 16, len(todo))
+        picked = {round(i * (len(todo) - 1) / max(n_sample - 1, 1)) for i in range(n_sample)}
+        sample = [todo[i] for i in sorted(picked)]
+        rest = [job for i, job in enumerate(todo) if i not in picked]
         if sample:
             t0 = time.perf_counter()
             record(fn(sample, *shared))
