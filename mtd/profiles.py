@@ -43,7 +43,7 @@ from . import _batch_ranks
 from ._progress import reporter
 from ._sizes import product_capped
 from ._typing import Seed
-from .certify import _pick_upper, generic_rank, upper_bounds
+from .certify import _pick_upper, _witness_scope, generic_rank, upper_bounds
 from .decompositions._plan import LeafStep, NodeStep, Plan, SwapStep
 from .errors import InvalidArgumentError, MissingDependencyError, MTDError, TensorTooLargeError
 from .families import all_masks, masks_to_sets, resolve_index_sets
@@ -56,7 +56,9 @@ PROFILE_METHODS = ("auto", "batched", "per-set")
 """How :func:`rank_profile` finds lower bounds: ``"batched"`` materializes one random
 instance and ranks all its matricizations together (:data:`BATCH_MAX_ENTRIES`),
 ``"per-set"`` calls :func:`mtd.generic_rank` once per set, ``"auto"`` batches whenever
-the tensor fits and at least :data:`BATCH_FROM` sets are computed."""
+the tensor fits, at least :data:`BATCH_FROM` sets are computed and the architecture has
+no structural witness (tree decompositions with untied eq. 3 nodes have one,
+:mod:`mtd.witness`: exact at any size and cheaper per set)."""
 
 BATCH_MAX_ENTRIES = 2**18
 """The batched path materializes at most this many entries (``M^N``); beyond, a
@@ -444,7 +446,10 @@ def rank_profile(
             f"0..N-1, g = 'product'; got shape {plan.shape} (use method='per-set')"
         )
     batched = method == "batched" or (
-        method == "auto" and len(wanted) >= BATCH_FROM and _batch_fits(plan)
+        method == "auto"
+        and len(wanted) >= BATCH_FROM
+        and _witness_scope(plan) is not None  # trees: structural witnesses, cheaper per set
+        and _batch_fits(plan)
     )
     base = int(np.random.default_rng(seed).integers(0, 2**62))
     jobs: list[tuple[str, Any]] = []
@@ -469,6 +474,7 @@ def rank_profile(
             n_jobs=n_jobs,
             results=results,
             progress=rep,
+            sample_size=256 if batched else 16,
         )
     if sets is None:
         sets = masks_to_sets(masks, N)

@@ -185,6 +185,7 @@ def run_sweep(
     report: Callable[[str], None] | None = None,
     announce_over: float = 60.0,
     progress: Progress | Reporter = None,
+    sample_size: int = 16,
 ) -> dict[str, Any]:
     """Run ``fn(chunk, *shared)`` over chunks of ``jobs``; return ``{key: result}``.
 
@@ -257,7 +258,7 @@ def run_sweep(
         size = chunk_size or max(1, min(256, math.ceil(len(todo) / (8 * workers))))
         # measure: a sample spread evenly over the jobs runs here (its results count);
         # the first jobs alone would bias the projection (jobs are often sorted by size)
-        n_sample = min(size, 16, len(todo))
+        n_sample = min(size, max(1, sample_size), len(todo))
         picked = {round(i * (len(todo) - 1) / max(n_sample - 1, 1)) for i in range(n_sample)}
         sample = [todo[i] for i in sorted(picked)]
         rest = [job for i, job in enumerate(todo) if i not in picked]
