@@ -13,6 +13,10 @@ decomposition (interconnected at the blocks of four modes).  Measured, in one ru
     symmetry: 32,767 jobs, about 47 minutes per worker) on a random sample, the full cost
     projected from it and labelled so.  Wall time median and spread over ``repeats``, CPU
     time of this process, sets computed and certified;
+``cpu``
+    the mixed decomposition's exhaustive N = 16 profile in this process (``n_jobs=1``): its
+    CPU time, which on a shared machine says more than the wall time (on two free cores a
+    sweep takes about half of it: the jobs are independent);
 ``throughput``
     jobs per second per worker without the symmetry reduction, on one random sample of
     partitions, for both methods, with ``n_jobs = 1`` and 2;
@@ -113,6 +117,20 @@ def exhaustive(repeats: int, n_sample: int) -> dict:
     return out
 
 
+def cpu() -> dict:
+    model = _models(4)["mixed"]
+    prof, w, c = _timed(lambda: mtd.rank_profile(model, "all", seed=0, n_jobs=1))
+    out = {
+        "sets": len(prof),
+        "certified": sum(prof.certified),
+        "wall_s": w,
+        "cpu_s": c,
+        "cpu_ms_per_set": 1e3 * c / len(prof),
+    }
+    print("cpu", json.dumps(out), flush=True)
+    return out
+
+
 def throughput(n_sample: int) -> dict:
     sets = index_set_family("random", 16, n_random=n_sample, seed=1)
     out: dict = {}
@@ -186,7 +204,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out")
-    ap.add_argument("--only", nargs="+", choices=("exhaustive", "throughput", "projection"))
+    ap.add_argument("--only", nargs="+", choices=("exhaustive", "cpu", "throughput", "projection"))
     args = ap.parse_args()
     res: dict = {
         "machine": platform.platform(),
@@ -196,7 +214,7 @@ def main() -> None:
         "command": " ".join(sys.argv),
         "load_average_at_start": os.getloadavg(),
     }
-    parts = args.only or ["exhaustive", "throughput", "projection"]
+    parts = args.only or ["exhaustive", "cpu", "throughput", "projection"]
 
     def save() -> None:
         if args.out:
@@ -207,6 +225,9 @@ def main() -> None:
         repeats = 1 if args.quick else args.repeats
         res["exhaustive_N16"] = exhaustive(repeats, 48 if args.quick else 400)
         print(json.dumps(res["exhaustive_N16"], indent=1), flush=True)
+        save()
+    if "cpu" in parts:
+        res["cpu_N16_mixed"] = cpu()
         save()
     if "throughput" in parts:
         res["throughput_N16"] = throughput(64 if args.quick else 400)
