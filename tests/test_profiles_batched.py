@@ -183,9 +183,7 @@ def _brute_force_classes(tree, masks):
     def image(mask, pi):
         return sum(1 << pi[j] for j in range(N) if mask >> j & 1)
 
-    return [
-        min(min(image(m, pi), image(full - m, pi)) for pi in autos) for m in masks.tolist()
-    ]
+    return [min(min(image(m, pi), image(full - m, pi)) for pi in autos) for m in masks.tolist()]
 
 
 @settings(max_examples=25)
