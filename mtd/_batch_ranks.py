@@ -6,14 +6,17 @@ once (``M^N`` entries), every ``[[A]]_I`` is a transpose of the same array, and 
 ranks are taken together, in batches of equal shape, with float64 BLAS products:
 
 1. ``M = [[A]]_I`` with its smaller side as rows (``m <= n``; transposing keeps the
-   rank), entries balanced residues ``|a| <= p/2`` of a prime ``p < 2**24``;
+   rank), entries balanced residues ``|a| <= p/2`` of the prime
+   :data:`BATCH_PRIME` ``< 2**21``;
 2. ``X = M Q`` for a random integer ``n × k`` matrix ``Q`` with ``k = min(cap, m)``
    (``cap`` a proven upper bound on the rank: the result can never exceed it) and
-   entries in ``[-2**s, 2**s]``, ``s`` chosen so that ``n (p/2) 2**s < 2**52``: the
-   product is exact in float64, then reduced modulo ``p``;
-3. Gaussian elimination of every ``X`` of a batch at once, with partial pivoting over
-   rows, blocked (Schur updates are one batched product, exact for blocks of
-   :data:`_BLOCK` columns), stopping the count at the first column without a pivot.
+   entries in ``[-2**s, 2**s]``, ``s`` chosen so that ``n (p/2 + 1) 2**s < 2**52``:
+   the product is exact in float64, then reduced modulo ``p``.  A square ``M`` whose
+   cap is its side is first eliminated as it is (full rank needs no mixing);
+3. recursive Gaussian elimination of every ``X`` of a batch at once, with row
+   pivoting (:func:`leading_rank`; every Schur update and triangular solve is one
+   batched product, exact because operands are reduced and inner dimensions stay
+   below ``2**11``), the count stopping at the first column without a pivot.
 
 **The bound is proven, whatever the draws**: if the first ``c`` columns of ``X`` all
 got pivots, they are independent modulo ``p``, so
@@ -27,10 +30,11 @@ and the generic rank is the maximum over all points.
 of ``M Q`` are independent unless an ``r × r`` minor of ``M Q[:, :r]`` — a non-zero
 polynomial of degree ``r`` in the entries of ``Q`` (Cauchy–Binet) — vanishes: by the
 Schwartz–Zippel lemma with ``Q`` drawn from ``2**(s+1) + 1`` values, with probability
-at most ``r / (2**(s+1) + 1)``.  And ``rank_p(M)`` reaches the generic rank ``R``
-unless an ``R × R`` minor of degree ``R δ`` in the weights vanishes at the draw:
-probability at most ``R δ / p`` (:func:`mtd._probes.entry_degree`).  The caller
-re-draws for the sets whose bound stays below their upper bound.
+at most ``r / (2**(s+1) + 1)`` (``s >= 14`` for ``n <= 2**17``).  And ``rank_p(M)``
+reaches the generic rank ``R`` unless an ``R × R`` minor of degree ``R δ`` in the
+weights vanishes at the draw: probability at most ``R δ / p``
+(:func:`mtd._probes.entry_degree`; a bound, loose in practice).  The caller re-draws
+for the sets whose bound stays below their upper bound.
 """
 
 from __future__ import annotations
@@ -160,6 +164,7 @@ def leading_rank(C: np.ndarray, p: int) -> np.ndarray:
     column with no non-zero entry left on or below the diagonal.  The first ``c``
     columns then have independent pivots modulo ``p``.
     """
+    assert C.shape[1] <= 2**11 and p <= BATCH_PRIME, "exactness needs k <= 2**11"
     run = _Elimination(C, p)
     run.factor(0, C.shape[1])
     return run.rank
