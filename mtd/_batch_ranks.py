@@ -35,14 +35,21 @@ reaches the generic rank ``R`` unless an ``R × R`` minor of degree ``R δ`` in 
 weights vanishes at the draw: probability at most ``R δ / p``
 (:func:`mtd._probes.entry_degree`; a bound, loose in practice).  The caller re-draws
 for the sets whose bound stays below their upper bound.
+
+The sweep task of :func:`mtd.rank_profile`'s batched path (:func:`profile_chunk`) lives
+here too: it draws the instance once per process and pairs these bounds with the
+structural upper bounds of :func:`mtd.generic_rank`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from .decompositions._plan import Plan
 
 __all__: list[str] = []
 
@@ -52,6 +59,14 @@ of two is at most ``2**40`` and an inner dimension up to ``2**12`` stays exact i
 
 _BASE = 8
 """Columns eliminated one at a time; wider ranges are split in two (recursive LU)."""
+
+BATCH_MAX_ENTRIES = 2**18
+"""The batched path materializes at most this many entries (``M^N``); beyond, a
+matricization's rank costs more than probing it."""
+
+BATCH_DRAWS = 3
+"""Independent instances the batched path draws at most, each only for the sets whose
+lower bound is still below the upper bound."""
 
 _WORK_BYTES = 24 * 2**20
 """Float64 working memory per batch (the stacked matricizations, then the matrices)."""
@@ -248,3 +263,75 @@ def lower_bounds(
                 for idx, r in zip(short, leading_rank(C, p).tolist(), strict=True):
                     out[idx] = max(out[idx], int(r))
     return out
+
+
+# ------------------------------------------------------------------ rank profiles
+_DRAWN: dict[tuple[Any, ...], tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]] = {}
+"""Per process: the materialized instances of the batched path (a worker keeps them
+between chunks), at most :data:`_KEEP_DRAWN`."""
+_KEEP_DRAWN = 4
+
+
+def _drawn(
+    plan: Plan, fp: str, output: int, words: list[int], draw: int
+) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
+    """Instance ``draw`` of the batched path: balanced residues, and its mixing matrices."""
+    from ._probes import randomize_plan
+    from .decompositions._dense import dense_tensor
+
+    key = (fp, output, tuple(words), draw)
+    if key not in _DRAWN:
+        if len(_DRAWN) >= _KEEP_DRAWN:
+            _DRAWN.pop(next(iter(_DRAWN)))
+        p = BATCH_PRIME
+        rplan = randomize_plan(plan, np.random.default_rng([*words, draw]), p)
+        A = dense_tensor(rplan, output, arithmetic="modular", prime=p)
+        _DRAWN[key] = (balanced(A, p), {})
+    return _DRAWN[key]
+
+
+def profile_chunk(
+    chunk: list[tuple[str, tuple[int, ...]]], model: Any, output: int, words: list[int]
+) -> list[tuple[str, list[int]]]:
+    """Sweep task of the batched path: upper bounds per set, lower bounds per instance."""
+    from .certify import _pick_upper, upper_bounds
+    from .mincut import get_any_plan
+    from .profiles import architecture_fingerprint
+
+    plan = get_any_plan(model)
+    fp = architecture_fingerprint(plan, output)
+    sets = [tuple(I) for _, I in chunk]
+    upper = [_pick_upper(upper_bounds(model, plan, frozenset(I), output))[0] for I in sets]
+    lower = [0] * len(sets)
+    todo = list(range(len(sets)))
+    for draw in range(BATCH_DRAWS):
+        if not todo:
+            break
+        A, mixers = _drawn(plan, fp, output, words, draw)
+        got = lower_bounds(
+            A,
+            [sets[i] for i in todo],
+            [upper[i] for i in todo],
+            BATCH_PRIME,
+            mixers,
+            [*words, draw],
+        )
+        for i, g in zip(todo, got, strict=True):
+            lower[i] = max(lower[i], g)
+        todo = [i for i in todo if lower[i] < upper[i]]
+    return [(key, [lo, up]) for (key, _), lo, up in zip(chunk, lower, upper, strict=True)]
+
+
+def fits(plan: Plan) -> bool:
+    """Whether the batched path may materialize this plan (size and memory limit)."""
+    from ._config import get_memory_limit
+    from ._sizes import product_capped
+
+    if plan.g != "product" or tuple(plan.modes) != tuple(range(plan.n_modes)):
+        return False
+    size = product_capped(plan.shape, BATCH_MAX_ENTRIES)
+    if size is None:
+        return False
+    # the instance (int64, then float64) and the batch's working arrays
+    need = 3 * 8 * size + 4 * _WORK_BYTES
+    return need <= get_memory_limit()

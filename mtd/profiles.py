@@ -40,17 +40,24 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _batch_ranks
+from ._batch_ranks import BATCH_DRAWS, BATCH_MAX_ENTRIES
 from ._progress import reporter
-from ._sizes import product_capped
 from ._typing import Seed
-from .certify import _pick_upper, _witness_scope, generic_rank, upper_bounds
+from .certify import _witness_scope, generic_rank
 from .decompositions._plan import LeafStep, NodeStep, Plan, SwapStep
 from .errors import InvalidArgumentError, MissingDependencyError, MTDError, TensorTooLargeError
 from .families import all_masks, masks_to_sets, resolve_index_sets
 from .mincut import get_any_plan
 from .symmetry import index_set_masks, symmetry_classes
 
-__all__ = ["RankProfile", "rank_profile", "architecture_fingerprint", "PROFILE_METHODS"]
+__all__ = [
+    "BATCH_DRAWS",
+    "BATCH_MAX_ENTRIES",
+    "PROFILE_METHODS",
+    "RankProfile",
+    "architecture_fingerprint",
+    "rank_profile",
+]
 
 PROFILE_METHODS = ("auto", "batched", "per-set")
 """How :func:`rank_profile` finds lower bounds: ``"batched"`` materializes one random
@@ -60,16 +67,8 @@ the tensor fits, at least :data:`BATCH_FROM` sets are computed and the architect
 no structural witness (tree decompositions with untied eq. 3 nodes have one,
 :mod:`mtd.witness`: exact at any size and cheaper per set)."""
 
-BATCH_MAX_ENTRIES = 2**18
-"""The batched path materializes at most this many entries (``M^N``); beyond, a
-matricization's rank costs more than probing it."""
-
 BATCH_FROM = 32
 """``"auto"`` batches from this many computed sets (fewer: per set, cheap anyway)."""
-
-BATCH_DRAWS = 3
-"""Independent instances the batched path draws at most, each only for the sets whose
-lower bound is still below the upper bound."""
 
 
 def _log2(x: int) -> float:
@@ -239,72 +238,6 @@ def _bounds_chunk(
     return out
 
 
-_DRAWN: dict[tuple[Any, ...], tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]] = {}
-"""Per process: the materialized instances of the batched path (a worker keeps them
-between chunks), at most :data:`_KEEP_DRAWN`."""
-_KEEP_DRAWN = 4
-
-
-def _drawn(
-    plan: Plan, fp: str, output: int, words: list[int], draw: int
-) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
-    """Instance ``draw`` of the batched path: balanced residues, and its mixing matrices."""
-    from ._probes import randomize_plan
-    from .decompositions._dense import dense_tensor
-
-    key = (fp, output, tuple(words), draw)
-    if key not in _DRAWN:
-        if len(_DRAWN) >= _KEEP_DRAWN:
-            _DRAWN.pop(next(iter(_DRAWN)))
-        p = _batch_ranks.BATCH_PRIME
-        rplan = randomize_plan(plan, np.random.default_rng([*words, draw]), p)
-        A = dense_tensor(rplan, output, arithmetic="modular", prime=p)
-        _DRAWN[key] = (_batch_ranks.balanced(A, p), {})
-    return _DRAWN[key]
-
-
-def _batched_chunk(
-    chunk: list[tuple[str, tuple[int, ...]]], model: Any, output: int, words: list[int]
-) -> list[tuple[str, list[int]]]:
-    """Sweep task of the batched path: upper bounds per set, lower bounds per instance."""
-    plan = get_any_plan(model)
-    fp = architecture_fingerprint(plan, output)
-    sets = [tuple(I) for _, I in chunk]
-    upper = [_pick_upper(upper_bounds(model, plan, frozenset(I), output))[0] for I in sets]
-    lower = [0] * len(sets)
-    todo = list(range(len(sets)))
-    for draw in range(BATCH_DRAWS):
-        if not todo:
-            break
-        A, mixers = _drawn(plan, fp, output, words, draw)
-        got = _batch_ranks.lower_bounds(
-            A,
-            [sets[i] for i in todo],
-            [upper[i] for i in todo],
-            _batch_ranks.BATCH_PRIME,
-            mixers,
-            [*words, draw],
-        )
-        for i, g in zip(todo, got, strict=True):
-            lower[i] = max(lower[i], g)
-        todo = [i for i in todo if lower[i] < upper[i]]
-    return [(key, [lo, up]) for (key, _), lo, up in zip(chunk, lower, upper, strict=True)]
-
-
-def _batch_fits(plan: Plan) -> bool:
-    """Whether the batched path may materialize this plan (size and memory limit)."""
-    from ._config import get_memory_limit
-
-    if plan.g != "product" or tuple(plan.modes) != tuple(range(plan.n_modes)):
-        return False
-    size = product_capped(plan.shape, BATCH_MAX_ENTRIES)
-    if size is None:
-        return False
-    # the instance (int64, then float64) and the batch's working arrays
-    need = 3 * 8 * size + 4 * _batch_ranks._WORK_BYTES
-    return need <= get_memory_limit()
-
-
 def _tree_of(model: Any) -> Any:
     for attr in ("tree", "T"):
         t = getattr(model, attr, None)
@@ -439,7 +372,7 @@ def rank_profile(
     wanted = (
         sorted(set(rep_of.values())) if isinstance(rep_of, dict) else np.unique(rep_of).tolist()
     )
-    if method == "batched" and not _batch_fits(plan):
+    if method == "batched" and not _batch_ranks.fits(plan):
         raise TensorTooLargeError(
             f"method='batched' materializes the {N}-mode tensor: at most "
             f"{BATCH_MAX_ENTRIES:,} entries under the memory limit, modes numbered "
@@ -449,7 +382,7 @@ def rank_profile(
         method == "auto"
         and len(wanted) >= BATCH_FROM
         and _witness_scope(plan) is not None  # trees: structural witnesses, cheaper per set
-        and _batch_fits(plan)
+        and _batch_ranks.fits(plan)
     )
     base = int(np.random.default_rng(seed).integers(0, 2**62))
     jobs: list[tuple[str, Any]] = []
@@ -466,7 +399,7 @@ def rank_profile(
             f"lower bounds by {how}"
         )
         done = run_sweep(
-            _batched_chunk if batched else _bounds_chunk,
+            _batch_ranks.profile_chunk if batched else _bounds_chunk,
             jobs,
             (model, output, _words(base)) if batched else (model, output),
             fingerprint=fp,
