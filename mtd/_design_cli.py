@@ -84,9 +84,12 @@ def add_design_commands(sub: Any) -> None:
 
 
 def _say(args: argparse.Namespace, command: str) -> Any:
+    """The command line's progress: mtd's reporter, on (a bar on a terminal, else lines)."""
+    from ._progress import for_terminal
+
     if args.json:
         return None
-    return lambda msg: print(f"mtd {command}: {msg}", file=sys.stderr, flush=True)
+    return for_terminal(f"mtd {command}: ")
 
 
 def _cmd_profile(args: argparse.Namespace) -> int:

@@ -10,6 +10,16 @@ trivial).  ``certified`` means ``lower == upper``.
 Which partitions get high rank is what an architecture's mode tree decides (the
 theory page, §5, "Pooling geometry"): a profile is the table that shows it.
 
+**Batched lower bounds.**  For a tensor of at most :data:`BATCH_MAX_ENTRIES` entries
+(``2^16`` at ``N = 16``, ``M = 2``) one random integer instance (weights uniform
+residues modulo a prime ``p < 2^21``) is materialized once, and every matricization's
+rank modulo ``p`` is bounded below by batched Gaussian elimination
+(:mod:`mtd._batch_ranks`).  A rank modulo ``p`` of an integer matrix is at most its rank
+over the rationals, which is at most the generic rank: each bound is proven whatever
+the draw.  Only the sets whose bound stays below their upper bound see a further,
+independent instance (at most :data:`BATCH_DRAWS`).  Upper bounds are the structural
+ones of :func:`mtd.generic_rank` (min-cut, Theorem 7, trivial), per set.
+
 Only one set per symmetry class is computed (:mod:`mtd.symmetry`): complements always
 share their rank, and for single trees with untied weights so do index sets related
 by an automorphism of the tree — over the 32,767 partitions of 16 modes the baseline
@@ -21,24 +31,44 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from . import _batch_ranks
+from ._batch_ranks import BATCH_DRAWS, BATCH_MAX_ENTRIES
+from ._progress import reporter
 from ._typing import Seed
-from .certify import generic_rank
+from .certify import _witness_scope, generic_rank
 from .decompositions._plan import LeafStep, NodeStep, Plan, SwapStep
-from .errors import MissingDependencyError
-from .families import resolve_index_sets
+from .errors import InvalidArgumentError, MissingDependencyError, MTDError, TensorTooLargeError
+from .families import all_masks, masks_to_sets, resolve_index_sets
 from .mincut import get_any_plan
 from .symmetry import index_set_masks, symmetry_classes
 
-__all__ = ["RankProfile", "rank_profile", "architecture_fingerprint"]
+__all__ = [
+    "BATCH_DRAWS",
+    "BATCH_MAX_ENTRIES",
+    "PROFILE_METHODS",
+    "RankProfile",
+    "architecture_fingerprint",
+    "rank_profile",
+]
+
+PROFILE_METHODS = ("auto", "batched", "per-set")
+"""How :func:`rank_profile` finds lower bounds: ``"batched"`` materializes one random
+instance and ranks all its matricizations together (:data:`BATCH_MAX_ENTRIES`),
+``"per-set"`` calls :func:`mtd.generic_rank` once per set, ``"auto"`` batches whenever
+the tensor fits, at least :data:`BATCH_FROM` sets are computed and the architecture has
+no structural witness (tree decompositions with untied eq. 3 nodes have one,
+:mod:`mtd.witness`: exact at any size and cheaper per set)."""
+
+BATCH_FROM = 32
+"""``"auto"`` batches from this many computed sets (fewer: per set, cheap anyway)."""
 
 
 def _log2(x: int) -> float:
@@ -214,7 +244,27 @@ def _tree_of(model: Any) -> Any:
         if t is not None and hasattr(t, "tiling"):
             return t
     convert = getattr(model, "to_decomposition", None)
-    return _tree_of(convert()) if callable(convert) else None
+    if not callable(convert):
+        return None
+    try:  # an overlapping ConvAC has no tree (its plan is a DAG)
+        return _tree_of(convert())
+    except MTDError:
+        return None
+
+
+def _maxima(plan: Plan, sets: tuple[tuple[int, ...], ...], masks: np.ndarray) -> list[int]:
+    """``min(Π_{j∈I} M_j, Π_{j∉I} M_j)`` per set (vectorized when every ``M_j`` is equal)."""
+    dims = [plan.dims[m] for m in plan.modes]
+    N = len(dims)
+    if len(set(dims)) == 1 and masks.dtype != object:
+        sizes = sum(((masks >> j) & 1 for j in range(N)), np.zeros(len(masks), np.int64))
+        d = dims[0]
+        return [d**k for k in np.minimum(sizes, N - sizes).tolist()]
+    out = []
+    for I in sets:
+        inside = math.prod(plan.dims[j] for j in I)
+        out.append(min(inside, math.prod(dims) // inside))
+    return out
 
 
 def _words(x: int) -> list[int]:
@@ -234,13 +284,15 @@ def rank_profile(
     n_jobs: int | None = None,
     results: Any = None,
     symmetry: bool = True,
+    method: Literal["auto", "batched", "per-set"] = "auto",
 ) -> RankProfile:
     """Certified bounds on the generic rank for every index set of a family.
 
     Parameters
     ----------
     model : TreeDecomposition, MixedDecomposition, network, …
-        Any architecture :func:`mtd.generic_rank` accepts (its weights are ignored).
+        Any architecture :func:`mtd.generic_rank` accepts (its weights are ignored),
+        overlapping ConvACs (:class:`mtd.networks.OverlappingConvAC`) included.
     index_sets : str or iterable of index sets, default "all"
         A family name (:data:`mtd.families.FAMILIES`: ``"all"``, ``"contiguous"``,
         ``"interleaved"``, ``"canonical"``, ``"tiles"``, ``"left"``, ``"right"``,
@@ -248,11 +300,13 @@ def rank_profile(
     client : distributed.Client, optional
         Run the sweep on this Dask cluster (``pip install "mtd[dask]"``).
     progress : bool or callable, default False
-        True prints the projected cost and progress to stderr; a callable receives
-        the messages.  The projected cost is printed anyway when it exceeds a minute.
+        Reported through mtd's progress reporter: True shows a bar (tqdm, when
+        installed, on a terminal or in a notebook) or lines on stderr; a callable
+        receives the messages (the projected cost, then progress).  The projected cost
+        is printed anyway when it exceeds a minute.
     seed : None, int or numpy.random.Generator
-        Draws the witnesses (each set's witness is seeded from this and the set, so a
-        resumed sweep draws what an uninterrupted one would).
+        Draws the witnesses (reproducible: a resumed sweep draws what an uninterrupted
+        one would).
     output : int, default 0
         Which output ``A^y``.
     max_size, n_random
@@ -265,6 +319,8 @@ def rank_profile(
     symmetry : bool, default True
         Compute one set per symmetry class (:mod:`mtd.symmetry`); False computes
         every set up to complements.
+    method : {"auto", "batched", "per-set"}, default "auto"
+        How lower bounds are found (:data:`PROFILE_METHODS`, module docstring).
 
     Returns
     -------
@@ -275,7 +331,11 @@ def rank_profile(
     InvalidIndexSetError
         A set that is empty, every mode, or has a mode out of range.
     InvalidArgumentError, InvalidArgumentTypeError
-        An unknown family, a bad option, or a model :func:`generic_rank` refuses.
+        An unknown family or method, a bad option, or a model :func:`generic_rank`
+        refuses.
+    TensorTooLargeError
+        For ``method="batched"`` on a tensor over :data:`BATCH_MAX_ENTRIES` entries or
+        the memory limit.
 
     Examples
     --------
@@ -284,68 +344,112 @@ def rank_profile(
     >>> d = mtd.TreeDecomposition.random(mtd.ModeTree.baseline(3), M=2, r=2, seed=0)
     >>> [r["upper"] for r in mtd.rank_profile(d, "interleaved", seed=0).to_records()]
     [16, 4, 1]
+
+    All 127 partitions of a mixed decomposition, from one batched instance:
+
+    >>> T, Tb = mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2)
+    >>> m = mtd.MixedDecomposition.random(T, Tb, [(0, 1, 2, 3), (4, 5, 6, 7)], M=2, r=2,
+    ...                                   seed=0)
+    >>> prof = mtd.rank_profile(m, "all", seed=0, method="batched")
+    >>> len(prof), prof.summary()["n_certified"]
+    (127, 127)
     """
     started = time.perf_counter()
+    if not isinstance(method, str) or method not in PROFILE_METHODS:
+        raise InvalidArgumentError(f"method must be one of {PROFILE_METHODS}; got {method!r}")
     plan = get_any_plan(model)
     N = plan.n_modes
-    sets = resolve_index_sets(
-        index_sets, N, tree=_tree_of(model), max_size=max_size, n_random=n_random, seed=seed
-    )
-    masks = index_set_masks(sets, N)
+    sets: tuple[tuple[int, ...], ...] | None = None
+    if isinstance(index_sets, str) and index_sets == "all" and N <= 62:
+        masks = all_masks(N, max_size=max_size)  # no tuples before the sweep (N = 24: 8M)
+    else:
+        sets = resolve_index_sets(
+            index_sets, N, tree=_tree_of(model), max_size=max_size, n_random=n_random, seed=seed
+        )
+        masks = index_set_masks(sets, N)
     keys = symmetry_classes(plan, masks, use_tree=bool(symmetry))
-    # the representative of a class: its smallest canonical mask, so reruns agree
-    full = (1 << N) - 1
-    reps: dict[int, int] = {}
-    for m, k in zip(masks.tolist(), keys.tolist(), strict=True):
-        c = min(int(m), full - int(m))
-        if k not in reps or c < reps[k]:
-            reps[k] = c
+    rep_of = _representatives(masks, keys, N)
+    wanted = (
+        sorted(set(rep_of.values())) if isinstance(rep_of, dict) else np.unique(rep_of).tolist()
+    )
+    if method == "batched" and not _batch_ranks.fits(plan):
+        raise TensorTooLargeError(
+            f"method='batched' materializes the {N}-mode tensor: at most "
+            f"{BATCH_MAX_ENTRIES:,} entries under the memory limit, modes numbered "
+            f"0..N-1, g = 'product'; got shape {plan.shape} (use method='per-set')"
+        )
+    batched = method == "batched" or (
+        method == "auto"
+        and len(wanted) >= BATCH_FROM
+        and _witness_scope(plan) is not None  # trees: structural witnesses, cheaper per set
+        and _batch_ranks.fits(plan)
+    )
     base = int(np.random.default_rng(seed).integers(0, 2**62))
-    jobs = []
-    for c in sorted(set(reps.values())):
+    jobs: list[tuple[str, Any]] = []
+    for c in wanted:
         I = tuple(j for j in range(N) if c >> j & 1)
-        jobs.append((str(c), (I, [*_words(base), *_words(c)])))
-    say: Callable[[str], None] | None = None
-    if callable(progress):
-        say = progress
-    elif progress:
-
-        def say(msg: str) -> None:
-            print(msg, file=sys.stderr, flush=True)
-
-    if say is not None:
-        say(f"{len(sets)} index sets, {len(jobs)} to compute (one per symmetry class)")
+        jobs.append((str(c), I if batched else (I, [*_words(base), *_words(c)])))
     from .sweeps import run_sweep
 
     fp = architecture_fingerprint(plan, output)
-    done = run_sweep(
-        _bounds_chunk,
-        jobs,
-        (model, output),
-        fingerprint=fp,
-        client=client,
-        n_jobs=n_jobs,
-        results=results,
-        report=say,
-    )
-    lower, upper, maximum = [], [], []
-    for I, k in zip(sets, keys.tolist(), strict=True):
-        lo, up = done[str(reps[k])]
+    with reporter(progress, total=len(jobs), desc="rank_profile", unit="sets") as rep:
+        how = "batched instances" if batched else "generic_rank per set"
+        rep.say(
+            f"{len(masks)} index sets, {len(jobs)} to compute (one per symmetry class), "
+            f"lower bounds by {how}"
+        )
+        done = run_sweep(
+            _batch_ranks.profile_chunk if batched else _bounds_chunk,
+            jobs,
+            (model, output, _words(base)) if batched else (model, output),
+            fingerprint=fp,
+            client=client,
+            n_jobs=n_jobs,
+            results=results,
+            progress=rep,
+            sample_size=256 if batched else 16,
+        )
+    if sets is None:
+        sets = masks_to_sets(masks, N)
+    reps = rep_of if isinstance(rep_of, dict) else rep_of.tolist()
+    lower, upper = [], []
+    for i in range(len(sets)):
+        lo, up = done[str(reps[i])]
         lower.append(int(lo))
         upper.append(int(up))
-        rows = set(I)
-        maximum.append(
-            min(
-                math.prod(d for m, d in plan.dims.items() if m in rows),
-                math.prod(d for m, d in plan.dims.items() if m not in rows),
-            )
-        )
     return RankProfile(
         index_sets=tuple(sets),
         lower=tuple(lower),
         upper=tuple(upper),
-        maximum=tuple(maximum),
+        maximum=tuple(_maxima(plan, sets, masks)),
         n_modes=N,
         n_computed=len(jobs),
         seconds=time.perf_counter() - started,
     )
+
+
+def _representatives(masks: np.ndarray, keys: np.ndarray, N: int) -> Any:
+    """Per set, the mask its bounds are computed at: the smallest canonical mask of its class.
+
+    An int64 array (vectorized) for ``N <= 62``, else a dict ``{position: mask}``.
+    """
+    full = (1 << N) - 1
+    if masks.dtype != object:
+        canon = np.minimum(masks, full - masks)
+        if N <= 31 and (len(keys) == 0 or int(keys.min()) >= 0) and int(keys.max(initial=0)) < 2**N:
+            order = np.argsort((keys << N) | canon, kind="stable")  # one key: faster
+        else:
+            order = np.lexsort((canon, keys))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = keys[order][1:] != keys[order][:-1]
+        group = np.cumsum(first) - 1
+        best = canon[order][first]
+        out = np.empty(len(masks), dtype=np.int64)
+        out[order] = best[group]
+        return out
+    reps: dict[Any, int] = {}
+    for m, k in zip(masks.tolist(), keys.tolist(), strict=True):
+        c = min(int(m), full - int(m))
+        if k not in reps or c < reps[k]:
+            reps[k] = c
+    return {i: reps[k] for i, k in enumerate(keys.tolist())}

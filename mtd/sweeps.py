@@ -15,9 +15,9 @@ one line per job, flushed at once, so an interrupted sweep loses at most the chu
 flight; a rerun with the same file skips every job already there.  A file written
 for another fingerprint is refused.
 
-Before a sweep starts, its **projected cost** is measured, not guessed: the first
-chunk runs here, and ``seconds per job × remaining jobs / workers`` is reported
-(:class:`SweepCost`).
+Before a sweep starts, its **projected cost** is measured, not guessed: a sample of
+up to 16 jobs spread evenly over the list runs here, and ``seconds per job ×
+remaining jobs / workers`` is reported (:class:`SweepCost`).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._progress import Progress, Reporter, reporter
 from .errors import InvalidArgumentError, MissingDependencyError
 
 __all__ = ["SweepCost", "read_results", "run_sweep", "sweep_workers"]
@@ -183,6 +184,8 @@ def run_sweep(
     chunk_size: int | None = None,
     report: Callable[[str], None] | None = None,
     announce_over: float = 60.0,
+    progress: Progress | Reporter = None,
+    sample_size: int = 16,
 ) -> dict[str, Any]:
     """Run ``fn(chunk, *shared)`` over chunks of ``jobs``; return ``{key: result}``.
 
@@ -206,16 +209,27 @@ def run_sweep(
     chunk_size : int, optional
         Jobs per task; default about eight tasks per worker, at most 256 jobs.
     report : callable, optional
-        Called with one-line messages: the projected cost, then progress.
+        Called with one-line messages: the projected cost, then progress (the same as
+        a callable ``progress``).
     announce_over : float, default 60
-        Without ``report``, the projected cost is printed to stderr when it exceeds
-        this many seconds.
+        When nothing reports progress, the projected cost is printed to stderr when it
+        exceeds this many seconds.
+    progress : bool, callable or Reporter, optional
+        mtd's progress reporter (:mod:`mtd._progress`): True shows a bar (or lines on
+        stderr), a callable receives the messages; a ``Reporter`` (e.g. the caller's
+        bar) is advanced and left open.
 
     Returns
     -------
     dict
     """
-    say = report or (lambda _m: None)
+    if isinstance(progress, Reporter):
+        rep, own = progress, False
+    else:
+        wanted = report if progress is None else progress
+        rep, own = reporter(wanted, total=len(jobs), desc="sweep", unit="jobs"), True
+    quiet = type(rep) is Reporter
+    say = rep.say
     done = read_results(results, fingerprint) if results is not None else {}
     resumed = len(done)
     todo = [(k, j) for k, j in jobs if k not in done]
@@ -234,6 +248,7 @@ def run_sweep(
                 fh.write(json.dumps({"key": key, "result": res}) + "\n")
         if fh is not None:
             fh.flush()
+        rep.reach(len(done))
 
     try:
         workers = sweep_workers(client, n_jobs)
@@ -241,14 +256,18 @@ def run_sweep(
         if serial:
             workers = 1
         size = chunk_size or max(1, min(256, math.ceil(len(todo) / (8 * workers))))
-        # measure: the first chunk runs here (its results count)
-        sample, rest = todo[: min(size, 16)], todo[min(size, 16) :]
+        # measure: a sample spread evenly over the jobs runs here (its results count);
+        # the first jobs alone would bias the projection (jobs are often sorted by size)
+        n_sample = min(size, max(1, sample_size), len(todo))
+        picked = {round(i * (len(todo) - 1) / max(n_sample - 1, 1)) for i in range(n_sample)}
+        sample = [todo[i] for i in sorted(picked)]
+        rest = [job for i, job in enumerate(todo) if i not in picked]
         if sample:
             t0 = time.perf_counter()
             record(fn(sample, *shared))
             per = (time.perf_counter() - t0) / len(sample)
             cost = SweepCost(len(todo), resumed, per, workers, per * len(rest) / workers)
-            if report is None and cost.projected_seconds > announce_over:
+            if quiet and cost.projected_seconds > announce_over:
                 print(f"mtd sweep: {cost}", file=sys.stderr, flush=True)
             say(str(cost))
             if client is None and per * len(rest) < _SERIAL_SECONDS:
@@ -269,4 +288,6 @@ def run_sweep(
     finally:
         if fh is not None:
             fh.close()
+        if own:
+            rep.close()
     return done

@@ -284,6 +284,14 @@ MUTANTS: tuple[Mutant, ...] = (
         wrong_number=False,  # the lower bound stays valid, only less often certified
         verify_catches=False,  # quick verify materializes its witnesses; probes run in full
     ),
+    M(
+        "batched ranks: a dependent column still counts",
+        "mtd/_batch_ranks.py",
+        "self.rank[self.alive & ~has] = i",
+        "self.rank[self.alive & ~has] = i + 1",
+        ("tests/test_profiles_batched.py",),
+        verify_catches=False,  # verify does not take rank profiles
+    ),
     # ---------------------------------------------------------------- networks
     M(
         "pooling network: windows pool only their first child",

@@ -186,6 +186,13 @@ def test_dask_local_cluster():
         distributed.Client(cluster) as client,
     ):
         remote = mtd.rank_profile(model, "all", seed=0, client=client)
+        # the batched path ships the model, draws its instance once per worker
+        mixed = mtd.MixedDecomposition.random(
+            mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2), [(0, 1, 2, 3)], M=2, r=2, seed=0
+        )
+        far = mtd.rank_profile(mixed, "all", seed=0, client=client, method="batched")
+    near = mtd.rank_profile(mixed, "all", seed=0, n_jobs=1, method="batched")
+    assert far.to_records() == near.to_records() and sum(far.certified) == len(far)
     assert remote.to_records() == local.to_records()
     assert local.n_computed > 16  # more than the in-process sample: the cluster ran some
 
