@@ -32,9 +32,6 @@ _BASE = 16
 """Panels at most this wide are eliminated column by column."""
 
 
-_CHUNK = 1 << 17
-"""Entries of one row chunk of a Schur update (1 MiB of float64)."""
-
 MAX_PRIME = 2**26
 """Primes below this are eliminated here: a product of two residues stays below ``2**51``."""
 
@@ -129,6 +126,72 @@ class _Field:
             weight = weight * (1 << s) % self.p
 
 
+# ------------------------------------------------------------------ in-place BLAS
+_DGEMM: list = []
+"""scipy's Fortran ``dgemm`` (from :mod:`scipy.linalg.cython_blas`) as a ctypes function,
+or None where it cannot be loaded; filled on first use."""
+
+
+def _load_dgemm() -> object:
+    import ctypes
+
+    try:
+        from scipy.linalg import cython_blas
+
+        capsule = cython_blas.__pyx_capi__["dgemm"]  # type: ignore[attr-defined]
+        get_name = ctypes.pythonapi.PyCapsule_GetName
+        get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+        get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+        get_pointer.restype = ctypes.c_void_p
+        get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        address = get_pointer(capsule, get_name(capsule))
+    except Exception:  # pragma: no cover - scipy without its Cython BLAS
+        return None
+    i, d, v = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_double), ctypes.c_void_p
+    char = ctypes.c_char_p
+    return ctypes.CFUNCTYPE(None, char, char, i, i, i, d, v, i, v, i, d, v, i)(address)
+
+
+def _blas_view(X: np.ndarray) -> bool:
+    return X.dtype == np.float64 and X.strides[1] == 8 and X.strides[0] >= 8 * X.shape[1] > 0
+
+
+def gemm_sub(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
+    """``C -= A @ B`` in place, float64, without a temporary (``C`` may be a strided block).
+
+    One ``dgemm`` with ``beta = 1`` on the row-major views seen column-major
+    (``C^T -= B^T A^T``); numpy with a temporary where the views do not fit BLAS.
+    """
+    if not _DGEMM:
+        _DGEMM.append(_load_dgemm())
+    m, n = C.shape
+    k = A.shape[1]
+    dgemm = _DGEMM[0]
+    if m == 0 or n == 0 or k == 0:
+        return
+    if dgemm is None or not (_blas_view(C) and _blas_view(A) and _blas_view(B)):
+        C -= A @ B
+        return
+    import ctypes
+
+    c_int, c_double = ctypes.c_int, ctypes.c_double
+    dgemm(
+        b"N",
+        b"N",
+        ctypes.byref(c_int(n)),
+        ctypes.byref(c_int(m)),
+        ctypes.byref(c_int(k)),
+        ctypes.byref(c_double(-1.0)),
+        B.ctypes.data,
+        ctypes.byref(c_int(B.strides[0] // 8)),
+        A.ctypes.data,
+        ctypes.byref(c_int(A.strides[0] // 8)),
+        ctypes.byref(c_double(1.0)),
+        C.ctypes.data,
+        ctypes.byref(c_int(C.strides[0] // 8)),
+    )
+
+
 # ---------------------------------------------------------------------- elimination
 def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
     """``L^-1`` mod p (balanced) for a small unit lower-triangular ``L`` (upper part not read).
@@ -201,7 +264,7 @@ def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at
     inc = h * F.h * F.h
     B2 = B[h:]
     if bound + inc < _EXACT:
-        B2 -= L[h:, :h] @ B[:h]
+        gemm_sub(B2, L[h:, :h], B[:h])
         bound += inc
     else:
         F.sub_product(B2, L[h:, :h], B[:h])
@@ -333,10 +396,8 @@ class _InPlaceLU:
         if self.bound[c0:c1].max() + inc >= _EXACT:
             F.reduce(block)
             self.bound[c0:c1] = F.h
-        if exact:  # row chunks: the product's temporary stays in cache for the subtraction
-            step = max(256, _CHUNK // max(1, c1 - c0))
-            for s in range(0, block.shape[0], step):
-                block[s : s + step] -= X[s : s + step] @ U
+        if exact:
+            gemm_sub(block, X, U)
         else:
             block -= F.matmul(X, U)
         self.bound[c0:c1] += inc
