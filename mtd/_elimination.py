@@ -138,7 +138,7 @@ def _load_dgemm() -> object:
     try:
         from scipy.linalg import cython_blas
 
-        capsule = cython_blas.__pyx_capi__["dgemm"]  # type: ignore[attr-defined]
+        capsule = cython_blas.__pyx_capi__["dgemm"]
         get_name = ctypes.pythonapi.PyCapsule_GetName
         get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
         get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
