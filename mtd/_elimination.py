@@ -5,20 +5,30 @@ Residues are ``float64`` arrays in *balanced* form, ``|x| <= p/2 + 2``.  Reducti
 the rounded quotient, and a quotient off by one only where ``x / p`` is within
 ``2**-52 |x / p|`` of a half-integer, which leaves ``|x - p q| <= p/2 + 2``.
 
-* A product ``X @ Y`` of balanced residues is one exact BLAS call when
-  ``inner (p/2 + 2)**2 < 2**53`` (primes up to about ``2**22`` at ``inner = 2048``);
-  otherwise ``Y`` is split into balanced limbs of ``s`` bits, so that every partial
-  product stays below ``2**53`` (two limbs for primes below ``2**26``, three below
-  ``2**31`` at ``inner <= 8192``), and the inner dimension is cut into chunks only
-  beyond that.
-* The panels of the recursive LU are eliminated column by column with *delayed
-  reduction*: only the pivot column and the pivot row are reduced at each step; the
-  rest of the panel accumulates ``f * u`` terms (each ``<= (p/2 + 2)**2``) and is
-  reduced only when the next one could pass ``2**53``.
+The LU (:class:`_InPlaceLU`) is recursive and column-splitting, in place on one
+matrix (``L`` below the pivots, LAPACK-style), rank revealing (columns without a
+pivot are skipped), and nearly all its work is in BLAS ``dgemm`` calls that update
+blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 
-So all ``O(m n r)`` work is in float64 BLAS products, and the rest is ``O(m n)``
-vector operations per recursion level.  :func:`rank_mod_float` is the entry point;
-:mod:`mtd._modular` keeps the ``int64`` interface and the exact-over-Q certificate.
+* *Delayed reduction.*  Every column carries a bound on its entries; a Schur update
+  ``W -= L U`` with reduced factors adds ``inner (p/2 + 2)**2`` to it, and the block
+  is reduced only before it is used as a factor (a panel, a block of ``U``) or when
+  the next update could pass ``2**53``.  For ``p < 2**21`` and ``n <= 8192`` that
+  never happens: each entry is reduced about twice in the whole elimination.
+* *Products.*  One exact product when ``inner (p/2 + 2)**2`` is small (primes below
+  about ``2**21`` up to ``inner = 8192``); otherwise two, on the balanced halves of
+  the right factor (primes below ``2**26``): ``_Field.sub_products``.  Primes up to
+  ``2**21`` therefore cost half the products of larger ones.
+* *Panels* of ``_BASE`` columns: when the leading principal minors of their top
+  ``w x w`` block do not vanish (almost always, for random matrices), the multipliers
+  below are one product with ``U11^-1``; otherwise the panel is eliminated column by
+  column with row swaps, transposed so that its columns are contiguous, with
+  in-place rank-one updates (``dger``) and delayed reduction.
+* *Triangular solves* use ``L^-1`` of ``_BASE``-row diagonal blocks, computed once
+  per block (they never change once their panel is done).
+
+:func:`rank_mod_float` is the entry point; :mod:`mtd._modular` keeps the ``int64``
+interface and the exact-over-Q certificate.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ __all__: list[str] = []
 
 _EXACT = 2.0**53
 _BASE = 16
-"""Panels at most this wide are eliminated column by column."""
+"""Width of the panels (32 was no faster at n = 2048 and 4096)."""
 
 
 MAX_PRIME = 2**26
@@ -69,13 +79,41 @@ class _Field:
             return P
         return self.matmul(X, Y)
 
-    def sub_product(self, W: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
-        """``W <- W - X @ Y mod p`` in place, reduced (one exact product when it fits)."""
-        if X.shape[1] * self.h * self.h + self.h < _EXACT:
-            W -= X @ Y
+    def sub_products(self, W: np.ndarray, X: np.ndarray, Y: np.ndarray, bound: float) -> float:
+        """``W <- W - X @ Y`` (mod p) in place, for ``|W| <= bound``; returns the new bound.
+
+        ``X`` and ``Y`` are reduced.  The result is left unreduced: one exact product
+        when ``inner (p/2)**2`` is small, else two, on the balanced halves of ``Y``
+        (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of ``Y1``
+        being ``2**s X mod p``).  ``W`` is reduced first if the update could pass
+        ``2**53``, and the inner dimension is cut into chunks if even that is not enough.
+        """
+        k = X.shape[1]
+        h = self.h
+        if k == 0:
+            return bound
+        single = k * h * h
+        s = (h.bit_length() + 1) // 2
+        double = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
+        inc = single if single <= _EXACT / 4 else double
+        if inc + h >= _EXACT:  # too long an inner dimension: chunks of it
+            step = max(1, int(k * (_EXACT / 4) / inc))
+            for a in range(0, k, step):
+                bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound)
+            return bound
+        if bound + inc >= _EXACT:
+            self.reduce(W)
+            bound = h
+        if inc == single:
+            gemm_sub(W, X, Y)
         else:
-            W -= self.matmul(X, Y)
-        self.reduce(W)
+            scale = 2.0**s
+            top = np.rint(Y * (1.0 / scale))
+            low = Y - top * scale
+            gemm_sub(W, X, low)
+            X1 = self.reduce(X * float(pow(2, s, self.p)))
+            gemm_sub(W, X1, top)
+        return bound + inc
 
     def inverse(self, x: float) -> float:
         v = pow(int(x) % self.p, -1, self.p)
@@ -261,14 +299,8 @@ def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at
         return
     h = k // 2
     _trsm(F, L[:h, :h], B[:h], bound, cache, at)
-    inc = h * F.h * F.h
     B2 = B[h:]
-    if bound + inc < _EXACT:
-        gemm_sub(B2, L[h:, :h], B[:h])
-        bound += inc
-    else:
-        F.sub_product(B2, L[h:, :h], B[:h])
-        bound = F.h
+    bound = F.sub_products(B2, L[h:, :h], B[:h], bound)
     _trsm(F, L[h:, h:], B2, bound, cache, at + h)
 
 
@@ -389,18 +421,8 @@ class _InPlaceLU:
         lo, hi = cols[0], cols[-1] + 1
         X = W[t1:, lo:hi] if hi - lo == len(cols) else W[t1:, cols]
         block = W[t1:, c0:c1]
-        inc = X.shape[1] * F.h * F.h
-        exact = inc + F.h < _EXACT
-        if not exact:
-            inc = F.h  # a reduced product
-        if self.bound[c0:c1].max() + inc >= _EXACT:
-            F.reduce(block)
-            self.bound[c0:c1] = F.h
-        if exact:
-            gemm_sub(block, X, U)
-        else:
-            block -= F.matmul(X, U)
-        self.bound[c0:c1] += inc
+        bound = self.bound[c0:c1].max()
+        self.bound[c0:c1] = F.sub_products(block, X, U, bound)
 
     def run(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` (already updated) from row ``t``; return new ``t``."""
