@@ -238,14 +238,13 @@ def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
     product of ``log2 k`` factors, since ``N^k = 0``.
     """
     k = L.shape[0]
+    eye = np.eye(k)
     N = F.reduce(np.tril(L, -1))
-    X = np.eye(k) - N
+    X = eye - N
     power = 1
     while 2 * power < k:
         N = F.small_matmul(N, N)
-        N2 = N.copy()
-        N2[np.diag_indices(k)] += 1.0
-        X = F.small_matmul(X, N2)
+        X = F.small_matmul(X, N + eye)
         power *= 2
     return X
 
@@ -255,28 +254,31 @@ def _small_lu(F: _Field, D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 
     Returns ``(LU, L^-1, U^-1)`` in balanced residues, ``LU`` packed LAPACK-style
     (``L`` strictly below the diagonal), or None when a leading principal minor of
-    ``D`` vanishes mod p.  Works on residues in ``[0, p)`` (one ``remainder`` per
-    step: these arrays are tiny, so the number of numpy calls is what costs).
+    ``D`` vanishes mod p.  The elimination runs on ``[D | I]``, so the right half
+    ends as ``L^-1``; residues are kept in ``[0, p)`` (one ``remainder`` per step:
+    these arrays are tiny, so the number of numpy calls is what costs).
     """
     p = F.fp
     w = D.shape[0]
-    A = np.remainder(D, p)
-    for j in range(w - 1):
+    A = np.empty((w, 2 * w))
+    np.remainder(D, p, out=A[:, :w])
+    A[:, w:] = np.eye(w)
+    d = np.empty(w)  # the pivots' inverses
+    for j in range(w):
         if A[j, j] == 0.0:
             return None
-        f = A[j + 1 :, j]
-        f *= F.inverse(A[j, j]) % F.p
-        np.remainder(f, p, out=f)
-        T = A[j + 1 :, j + 1 :]
-        T -= np.multiply.outer(f, A[j, j + 1 :])
-        np.remainder(T, p, out=T)
-    if A[w - 1, w - 1] == 0.0:
-        return None
-    Linv = _unit_lower_inverse(F, A)
-    d = np.array([F.inverse(v) % F.p for v in np.diagonal(A)])
-    V = np.remainder(np.triu(A, 1) * d[:, None], p)  # diag(d)^-1 U = I + V
-    Uinv = np.remainder(_unit_lower_inverse(F, V.T).T * d[None, :], p)
-    return F.reduce(A), Linv, F.reduce(Uinv)
+        d[j] = F.inverse(A[j, j]) % F.p
+        if j + 1 < w:
+            f = A[j + 1 :, j]
+            f *= d[j]
+            np.remainder(f, p, out=f)
+            T = A[j + 1 :, j + 1 :]
+            T -= np.multiply.outer(f, A[j, j + 1 :])
+            np.remainder(T, p, out=T)
+    LU = F.reduce(A[:, :w])
+    V = np.triu(LU, 1) * d[:, None]  # diag(d)^-1 U = I + V
+    Uinv = _unit_lower_inverse(F, F.reduce(V).T).T * d[None, :]
+    return LU, F.reduce(A[:, w:]), F.reduce(Uinv)
 
 
 def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at: int) -> None:
