@@ -21,6 +21,9 @@ Side by side in one run, one BLAS thread each (``MTD_BENCH_THREADS=2`` for two):
     the baseline with its 2-swapped companion (probes), ``I`` the first ``j`` even
     modes (generic rank ``2^j``); and the baseline over ``2^16`` modes with ``I`` the
     odd modes (rank ``2^32768``, structural).
+``--exact n ...``
+    the exact rank over Q (``method="exact"``) against python-flint's
+    ``fmpz_mat(X.tolist()).rank()``, full rank and rank 8 (the README's comparison).
 ``--probes j ...``
     the mixed decomposition certified at rank ``2^j`` by probes (``max_probes=2^j``),
     once, with the probe-matrix and rank seconds of every round.
@@ -238,6 +241,28 @@ def probe_certification(j: int) -> dict:
     return row
 
 
+def exact_vs_flint(n: int, kind: str) -> dict:
+    """``matrix_rank(method="exact")`` against python-flint's ``fmpz_mat(X.tolist()).rank()``.
+
+    Entries uniform in ``[-10, 10]`` (``full``) or a product of two such ``n x 8`` and
+    ``8 x n`` factors (``rank 8``); one call each, conversion included for flint.
+    """
+    import flint
+
+    rng = np.random.default_rng(0)
+    if kind == "full":
+        X = rng.integers(-10, 11, (n, n))
+    else:
+        X = rng.integers(-10, 11, (n, 8)) @ rng.integers(-10, 11, (8, n))
+    got: list = []
+    mine = _clock(lambda: got.append(mtd.matrix_rank(X, method="exact")))
+    theirs = _clock(lambda: got.append(flint.fmpz_mat(X.tolist()).rank()))
+    assert got[0] == got[1]
+    row = {"n": n, "kind": kind, "rank": got[0], "mtd": mine, "flint": theirs}
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", help="checkout of the previous commit (for the previous path)")
@@ -246,6 +271,13 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--skip-generic", action="store_true")
     ap.add_argument("--sizes", type=int, nargs="*", default=None, help="matrix sides")
+    ap.add_argument(
+        "--exact",
+        type=int,
+        nargs="*",
+        default=[],
+        help="sides n: the exact rank against python-flint's fmpz_mat (full rank and rank 8)",
+    )
     ap.add_argument(
         "--probes",
         type=int,
@@ -261,11 +293,12 @@ def main() -> None:
         for p in primes:
             elim.append(elimination(n, p, args.reps, args.base))
             print(json.dumps({k: v for k, v in elim[-1].items()}), file=sys.stderr, flush=True)
-    print(
-        "| n | p | mtd now | previous | python-flint | floor (product / 3) | now / floor "
-        "[spread] | same, CPU | previous / now | flint / now |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    if elim:
+        print(
+            "| n | p | mtd now | previous | python-flint | floor (product / 3) | now / floor "
+            "[spread] | same, CPU | previous / now | flint / now |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
     for r in elim:
         now = statistics.median(r["new"])
         floor = statistics.median(r["product"]) / 3
@@ -279,6 +312,18 @@ def main() -> None:
             f"{max(ratio):.2f}] | {statistics.median(cpu):.2f}× | {prev / now:.2f}× | "
             f"{fl / now:.2f}× |"
         )
+    exact = []
+    if args.exact:
+        mtd.matrix_rank(np.ones((300, 300), dtype=np.int64), method="exact")  # first-use imports
+        exact = [exact_vs_flint(n, kind) for kind in ("full", "rank 8") for n in args.exact]
+        print()
+        print("| exact rank over Q | mtd | python-flint (with conversion) | flint / mtd |")
+        print("|---|---|---|---|")
+        for e in exact:
+            print(
+                f"| {e['kind']}, n = {e['n']} | {e['mtd'][0]:.3g} s | {e['flint'][0]:.3g} s | "
+                f"{e['flint'][0] / e['mtd'][0]:.1f}× |"
+            )
     probes = [probe_certification(j) for j in args.probes]
     if probes:
         print()
@@ -305,7 +350,13 @@ def main() -> None:
     if args.out:
         with open(args.out, "w") as f:
             json.dump(
-                {"elimination": elim, "generic": gen, "probes": probes, "argv": sys.argv},
+                {
+                    "elimination": elim,
+                    "exact": exact,
+                    "generic": gen,
+                    "probes": probes,
+                    "argv": sys.argv,
+                },
                 f,
                 indent=1,
             )
