@@ -136,3 +136,23 @@ def test_gemm_sub_on_strided_blocks(m, n, k, seed):
     want[2 : m + 2, 3 : n + 3] -= A @ B
     gemm_sub(big[2 : m + 2, 3 : n + 3], A, B)
     assert np.array_equal(big, want)
+
+
+@pytest.mark.parametrize("k", [1, 16, 3000, 40000])
+def test_sub_products_bounds_and_values(k):
+    # W - X @ Y mod p for one product, two halves, and an inner dimension long enough
+    # (p near 2**26, k = 40000) to be cut into chunks; against Python ints
+    p = _modular.first_prime_below(MAX_PRIME)
+    F = _Field(p)
+    rng = np.random.default_rng(k)
+    X = F.balanced(rng.integers(0, p, (3, k)))
+    Y = F.balanced(rng.integers(0, p, (k, 2)))
+    W0 = rng.integers(-(2**40), 2**40, (3, 2)).astype(np.float64)
+    W = W0.copy()
+    bound = F.sub_products(W, X, Y, 2.0**40)
+    assert np.abs(W).max() <= bound < 2**53
+    want = (
+        W0.astype(np.int64).astype(object)
+        - X.astype(np.int64).astype(object) @ Y.astype(np.int64).astype(object)
+    ) % p
+    assert np.array_equal(W.astype(np.int64) % p, want.astype(np.int64))
