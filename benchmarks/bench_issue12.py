@@ -1,6 +1,6 @@
 """Certified ranks at scale: elimination near the float64 floor, structural witnesses.
 
-Side by side in one run, one BLAS thread each:
+Side by side in one run, one BLAS thread each (``MTD_BENCH_THREADS=2`` for two):
 
 ``elimination``
     full-rank ``n × n`` residue matrices (uniform in ``[0, p)``): mtd's rank modulo
@@ -8,19 +8,28 @@ Side by side in one run, one BLAS thread each:
     same call in a checkout of an earlier commit, given by ``--base``, run in a
     subprocess), python-flint's ``nmod_mat(...).rank()`` (elimination only, conversion
     timed apart), and the *floor*: one third of a float64 ``n × n`` product's time
-    (LU takes a third of a product's flops).  Primes: the largest below ``2**21``
-    (one exact BLAS call per product at ``n <= 2048``), below ``2**25`` (what
-    :func:`mtd.generic_rank` draws witnesses modulo) and ``2**31 - 1`` (the default of
-    ``matrix_rank``; above ``2**26`` mtd keeps its ``int64`` limb path).
+    (LU takes a third of a product's flops).  The product, mtd and python-flint are
+    interleaved in every repetition, and the ratio to the floor is taken per
+    repetition (wall and CPU), so a shared machine moves both sides of a ratio alike.
+    Primes: the largest below ``2**21`` (one exact BLAS call per product up to
+    ``n = 8192``), below ``2**25`` (what :func:`mtd.generic_rank` draws witnesses
+    modulo; two products) and ``2**31 - 1`` (the default of ``matrix_rank``; above
+    ``2**26`` mtd keeps its ``int64`` limb path).
 ``generic``
     :func:`mtd.generic_rank` on 64-mode architectures (``M = r = 2``): the baseline
     tree (structural witness, then ``method="probes"``) and the mixed decomposition of
     the baseline with its 2-swapped companion (probes), ``I`` the first ``j`` even
     modes (generic rank ``2^j``); and the baseline over ``2^16`` modes with ``I`` the
     odd modes (rank ``2^32768``, structural).
+``--exact n ...``
+    the exact rank over Q (``method="exact"``) against python-flint's
+    ``fmpz_mat(X.tolist()).rank()``, full rank and rank 8 (the README's comparison).
+``--probes j ...``
+    the mixed decomposition certified at rank ``2^j`` by probes (``max_probes=2^j``),
+    once, with the probe-matrix and rank seconds of every round.
 
 Run ``python benchmarks/bench_issue12.py --base /path/to/old/checkout [--quick]``;
-prints a Markdown table and writes JSON next to it with every repetition.
+prints Markdown tables (and, with ``--out``, JSON with every repetition).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from __future__ import annotations
 import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+    os.environ[_var] = os.environ.get("MTD_BENCH_THREADS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -71,22 +80,42 @@ def _fmt(ts: list[float]) -> str:
     return f"{statistics.median(ts):.3g} s [{min(ts):.3g}–{max(ts):.3g}]"
 
 
+def _clock(fn) -> tuple[float, float]:
+    """Wall and CPU (this process) seconds of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
 def elimination(n: int, p: int, reps: int, base: str | None) -> dict:
+    """One matrix size and prime; the contenders interleaved within each repetition.
+
+    Each repetition times the float64 product, mtd now and python-flint back to back,
+    so a ratio to the floor is taken between calls seconds apart (the machine may be
+    shared); wall and CPU times are both kept.
+    """
     import flint
 
     rng = np.random.default_rng(0)
     A = rng.integers(0, p, (n, n))
     X, Y = rng.random((n, n)), rng.random((n, n))
-    row = {"n": n, "p": p}
-    new_rank = mtd.matrix_rank(A, method="modular", prime=p, backend="numpy")
-    row["new"] = _times(
-        lambda: mtd.matrix_rank(A, method="modular", prime=p, backend="numpy"), reps
-    )
+    row: dict = {"n": n, "p": p, "new": [], "new cpu": [], "product": [], "product cpu": []}
+    row["flint"] = []
+    new_rank = mtd.matrix_rank(A, method="modular", prime=p, backend="numpy")  # warm-up
     t = time.perf_counter()
     F = flint.nmod_mat(A.tolist(), p)
     row["flint conversion"] = time.perf_counter() - t
-    row["flint"] = _times(F.rank, reps)
-    row["product"] = _times(lambda: X @ Y, reps)
+    for _ in range(reps):
+        w, c = _clock(lambda: X @ Y)
+        row["product"].append(w)
+        row["product cpu"].append(c)
+        w, c = _clock(lambda: mtd.matrix_rank(A, method="modular", prime=p, backend="numpy"))
+        row["new"].append(w)
+        row["new cpu"].append(c)
+        row["flint"].append(_clock(F.rank)[0])
+    row["ratio to floor"] = [3 * a / b for a, b in zip(row["new"], row["product"], strict=True)]
+    cpu = zip(row["new cpu"], row["product cpu"], strict=True)
+    row["cpu ratio to floor"] = [3 * a / b for a, b in cpu]
     if base:
         code = _OLD.format(base=base, n=n, p=p, reps=reps)
         env = {**os.environ, "PYTHONPATH": base}
@@ -183,6 +212,57 @@ def generic(reps: int, quick: bool, base: str | None) -> list[dict]:
     return rows
 
 
+def probe_certification(j: int) -> dict:
+    """Generic rank ``2^j`` of the mixed decomposition by probes, up to ``2^j`` probes."""
+    from mtd.certify import generic_rank
+
+    T = mtd.ModeTree.baseline(6)
+    Tb = mtd.ModeTree.swapped(6, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if T.depth(n) == 4]
+    d = mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=0)
+    got: list = []
+    I = list(range(0, 2 * j, 2))
+    wall, cpu = _clock(
+        lambda: got.append(generic_rank(d, I, seed=0, method="probes", max_probes=2**j))
+    )
+    res = got[0]
+    row = {
+        "j": j,
+        "wall": wall,
+        "cpu": cpu,
+        "lower": res.lower,
+        "upper": res.upper,
+        "certified": res.certified,
+        "prime": res.prime,
+        "rounds": [list(r) for r in res.rounds],
+        "blas threads": os.environ["OPENBLAS_NUM_THREADS"],
+    }
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def exact_vs_flint(n: int, kind: str) -> dict:
+    """``matrix_rank(method="exact")`` against python-flint's ``fmpz_mat(X.tolist()).rank()``.
+
+    Entries uniform in ``[-10, 10]`` (``full``) or a product of two such ``n x 8`` and
+    ``8 x n`` factors (``rank 8``); one call each, conversion included for flint.
+    """
+    import flint
+
+    rng = np.random.default_rng(0)
+    if kind == "full":
+        X = rng.integers(-10, 11, (n, n))
+    else:
+        X = rng.integers(-10, 11, (n, 8)) @ rng.integers(-10, 11, (8, n))
+    got: list = []
+    mine = _clock(lambda: got.append(mtd.matrix_rank(X, method="exact")))
+    theirs = _clock(lambda: got.append(flint.fmpz_mat(X.tolist()).rank()))
+    assert got[0] == got[1]
+    row = {"n": n, "kind": kind, "rank": got[0], "mtd": mine, "flint": theirs}
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", help="checkout of the previous commit (for the previous path)")
@@ -191,29 +271,70 @@ def main() -> None:
     ap.add_argument("--out", default=None)
     ap.add_argument("--skip-generic", action="store_true")
     ap.add_argument("--sizes", type=int, nargs="*", default=None, help="matrix sides")
+    ap.add_argument(
+        "--exact",
+        type=int,
+        nargs="*",
+        default=[],
+        help="sides n: the exact rank against python-flint's fmpz_mat (full rank and rank 8)",
+    )
+    ap.add_argument(
+        "--probes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="j: certify rank 2^j of the 64-mode mixed decomposition by probes (13: 8192)",
+    )
     args = ap.parse_args()
-    sizes = args.sizes if args.sizes is not None else (1024,) if args.quick else (1024, 2048)
+    sizes = args.sizes if args.sizes is not None else (1024,) if args.quick else (2048, 4096)
     primes = (first_prime_below(2**21), first_prime_below(2**25), 2**31 - 1)
     elim = []
     for n in sizes:
         for p in primes:
             elim.append(elimination(n, p, args.reps, args.base))
             print(json.dumps({k: v for k, v in elim[-1].items()}), file=sys.stderr, flush=True)
-    print(
-        "| n | p | mtd now | previous | python-flint | floor (product / 3) | now / floor "
-        "| previous / now | flint / now |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+    if elim:
+        print(
+            "| n | p | mtd now | previous | python-flint | floor (product / 3) | now / floor "
+            "[spread] | same, CPU | previous / now | flint / now |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
     for r in elim:
         now = statistics.median(r["new"])
         floor = statistics.median(r["product"]) / 3
         prev = statistics.median(r["previous"]) if "previous" in r else float("nan")
         fl = statistics.median(r["flint"])
+        ratio, cpu = r["ratio to floor"], r["cpu ratio to floor"]
         print(
             f"| {r['n']} | {r['p']} | {_fmt(r['new'])} | "
             f"{_fmt(r['previous']) if 'previous' in r else '-'} | {_fmt(r['flint'])} | "
-            f"{floor:.3g} s | {now / floor:.2f}× | {prev / now:.2f}× | {fl / now:.2f}× |"
+            f"{floor:.3g} s | {statistics.median(ratio):.2f}× [{min(ratio):.2f}–"
+            f"{max(ratio):.2f}] | {statistics.median(cpu):.2f}× | {prev / now:.2f}× | "
+            f"{fl / now:.2f}× |"
         )
+    exact = []
+    if args.exact:
+        mtd.matrix_rank(np.ones((300, 300), dtype=np.int64), method="exact")  # first-use imports
+        exact = [exact_vs_flint(n, kind) for kind in ("full", "rank 8") for n in args.exact]
+        print()
+        print("| exact rank over Q | mtd | python-flint (with conversion) | flint / mtd |")
+        print("|---|---|---|---|")
+        for e in exact:
+            print(
+                f"| {e['kind']}, n = {e['n']} | {e['mtd'][0]:.3g} s | {e['flint'][0]:.3g} s | "
+                f"{e['flint'][0] / e['mtd'][0]:.1f}× |"
+            )
+    probes = [probe_certification(j) for j in args.probes]
+    if probes:
+        print()
+        print("| rank 2^j by probes (mixed, N = 64) | wall | CPU | rounds: K (probe s, rank s) |")
+        print("|---|---|---|---|")
+        for g in probes:
+            rounds = ", ".join(f"{k} ({a:.1f}, {b:.1f})" for k, _, a, b in g["rounds"] if k >= 1024)
+            print(
+                f"| 2^{g['j']}: lower {g['lower']}, certified {g['certified']} | "
+                f"{g['wall']:.1f} s | {g['cpu']:.1f} s | {rounds} |"
+            )
     gen = [] if args.skip_generic else generic(args.reps, args.quick, args.base)
     if gen:
         print()
@@ -228,7 +349,17 @@ def main() -> None:
             )
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"elimination": elim, "generic": gen, "argv": sys.argv}, f, indent=1)
+            json.dump(
+                {
+                    "elimination": elim,
+                    "exact": exact,
+                    "generic": gen,
+                    "probes": probes,
+                    "argv": sys.argv,
+                },
+                f,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":

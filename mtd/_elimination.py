@@ -5,20 +5,30 @@ Residues are ``float64`` arrays in *balanced* form, ``|x| <= p/2 + 2``.  Reducti
 the rounded quotient, and a quotient off by one only where ``x / p`` is within
 ``2**-52 |x / p|`` of a half-integer, which leaves ``|x - p q| <= p/2 + 2``.
 
-* A product ``X @ Y`` of balanced residues is one exact BLAS call when
-  ``inner (p/2 + 2)**2 < 2**53`` (primes up to about ``2**22`` at ``inner = 2048``);
-  otherwise ``Y`` is split into balanced limbs of ``s`` bits, so that every partial
-  product stays below ``2**53`` (two limbs for primes below ``2**26``, three below
-  ``2**31`` at ``inner <= 8192``), and the inner dimension is cut into chunks only
-  beyond that.
-* The panels of the recursive LU are eliminated column by column with *delayed
-  reduction*: only the pivot column and the pivot row are reduced at each step; the
-  rest of the panel accumulates ``f * u`` terms (each ``<= (p/2 + 2)**2``) and is
-  reduced only when the next one could pass ``2**53``.
+The LU (:class:`_InPlaceLU`) is recursive and column-splitting, in place on one
+matrix (``L`` below the pivots, LAPACK-style), rank revealing (columns without a
+pivot are skipped), and nearly all its work is in BLAS ``dgemm`` calls that update
+blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 
-So all ``O(m n r)`` work is in float64 BLAS products, and the rest is ``O(m n)``
-vector operations per recursion level.  :func:`rank_mod_float` is the entry point;
-:mod:`mtd._modular` keeps the ``int64`` interface and the exact-over-Q certificate.
+* *Delayed reduction.*  Every column carries a bound on its entries; a Schur update
+  ``W -= L U`` with reduced factors adds ``inner (p/2 + 2)**2`` to it, and the block
+  is reduced only before it is used as a factor (a panel, a block of ``U``) or when
+  the next update could pass ``2**53``.  For ``p < 2**21`` and ``n <= 8192`` that
+  never happens: each entry is reduced about twice in the whole elimination.
+* *Products.*  One exact product when ``inner (p/2 + 2)**2`` is small (primes below
+  about ``2**21`` up to ``inner = 8192``); otherwise two, on the balanced halves of
+  the right factor (primes below ``2**26``): ``_Field.sub_products``.  Primes up to
+  ``2**21`` therefore cost half the products of larger ones.
+* *Panels* of ``_BASE`` columns: when the leading principal minors of their top
+  ``w x w`` block do not vanish (almost always, for random matrices), the multipliers
+  below are one product with ``U11^-1``; otherwise the panel is eliminated column by
+  column with row swaps, transposed so that its columns are contiguous, with
+  in-place rank-one updates (``dger``) and delayed reduction.
+* *Triangular solves* use ``L^-1`` of ``_BASE``-row diagonal blocks, computed once
+  per block (they never change once their panel is done).
+
+:func:`rank_mod_float` is the entry point; :mod:`mtd._modular` keeps the ``int64``
+interface and the exact-over-Q certificate.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ __all__: list[str] = []
 
 _EXACT = 2.0**53
 _BASE = 16
-"""Panels at most this wide are eliminated column by column."""
+"""Width of the panels (32 was no faster at n = 2048 and 4096)."""
 
 
 MAX_PRIME = 2**26
@@ -56,16 +66,54 @@ class _Field:
 
     def balanced(self, M: np.ndarray) -> np.ndarray:
         """Float64 balanced residues of an ``int64`` array with entries in ``[0, p)``."""
-        return self.reduce(M.astype(np.float64))
+        X = M.astype(np.float64)
+        X -= (X > self.p // 2) * self.fp
+        return X
 
-    def schur(self, W: np.ndarray, X: np.ndarray, Y: np.ndarray) -> None:
-        """``W <- W - X @ Y mod p`` in place (one exact product when it fits)."""
-        if X.shape[1] * self.h * self.h + self.h < _EXACT:
+    def small_matmul(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """``X @ Y mod p`` (balanced) for small balanced residue matrices: fewest numpy calls."""
+        if X.shape[1] * self.h * self.h < _EXACT:
             P = X @ Y
-            np.subtract(W, P, out=W)
+            Q = np.rint(P * self.pinv)
+            P -= Q * self.fp
+            return P
+        return self.matmul(X, Y)
+
+    def sub_products(self, W: np.ndarray, X: np.ndarray, Y: np.ndarray, bound: float) -> float:
+        """``W <- W - X @ Y`` (mod p) in place, for ``|W| <= bound``; returns the new bound.
+
+        ``X`` and ``Y`` are reduced.  The result is left unreduced: one exact product
+        when ``inner (p/2)**2`` is small, else two, on the balanced halves of ``Y``
+        (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of ``Y1``
+        being ``2**s X mod p``).  ``W`` is reduced first if the update could pass
+        ``2**53``, and the inner dimension is cut into chunks if even that is not enough.
+        """
+        k = X.shape[1]
+        h = self.h
+        if k == 0:
+            return bound
+        single = k * h * h
+        s = (h.bit_length() + 1) // 2
+        double = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
+        inc = single if single <= _EXACT / 4 else double
+        if inc + h >= _EXACT:  # too long an inner dimension: chunks of it
+            step = max(1, int(k * (_EXACT / 4) / inc))
+            for a in range(0, k, step):
+                bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound)
+            return bound
+        if bound + inc >= _EXACT:
+            self.reduce(W)
+            bound = h
+        if inc == single:
+            gemm_sub(W, X, Y)
         else:
-            W -= self.matmul(X, Y)
-        self.reduce(W)
+            scale = 2.0**s
+            top = np.rint(Y * (1.0 / scale))
+            low = Y - top * scale
+            gemm_sub(W, X, low)
+            X1 = self.reduce(X * float(pow(2, s, self.p)))
+            gemm_sub(W, X1, top)
+        return bound + inc
 
     def inverse(self, x: float) -> float:
         v = pow(int(x) % self.p, -1, self.p)
@@ -116,100 +164,285 @@ class _Field:
             weight = weight * (1 << s) % self.p
 
 
+# ------------------------------------------------------------------ in-place BLAS
+_DGEMM: list = []
+"""scipy's Fortran ``dgemm`` (from :mod:`scipy.linalg.cython_blas`) as a ctypes function,
+or None where it cannot be loaded; filled on first use."""
+
+
+def _load_dgemm() -> object:
+    import ctypes
+
+    try:
+        from scipy.linalg import cython_blas
+
+        capsule = cython_blas.__pyx_capi__["dgemm"]
+        get_name = ctypes.pythonapi.PyCapsule_GetName
+        get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+        get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+        get_pointer.restype = ctypes.c_void_p
+        get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        address = get_pointer(capsule, get_name(capsule))
+    except Exception:  # pragma: no cover - scipy without its Cython BLAS
+        return None
+    i, d, v = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_double), ctypes.c_void_p
+    char = ctypes.c_char_p
+    return ctypes.CFUNCTYPE(None, char, char, i, i, i, d, v, i, v, i, d, v, i)(address)
+
+
+def _blas_view(X: np.ndarray) -> bool:
+    return X.dtype == np.float64 and X.strides[1] == 8 and X.strides[0] >= 8 * X.shape[1] > 0
+
+
+def gemm_sub(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
+    """``C -= A @ B`` in place, float64, without a temporary (``C`` may be a strided block).
+
+    One ``dgemm`` with ``beta = 1`` on the row-major views seen column-major
+    (``C^T -= B^T A^T``); numpy with a temporary where the views do not fit BLAS.
+    """
+    if not _DGEMM:
+        _DGEMM.append(_load_dgemm())
+    m, n = C.shape
+    k = A.shape[1]
+    dgemm = _DGEMM[0]
+    if m == 0 or n == 0 or k == 0:
+        return
+    if dgemm is None or not (_blas_view(C) and _blas_view(A) and _blas_view(B)):
+        C -= A @ B
+        return
+    import ctypes
+
+    c_int, c_double = ctypes.c_int, ctypes.c_double
+    dgemm(
+        b"N",
+        b"N",
+        ctypes.byref(c_int(n)),
+        ctypes.byref(c_int(m)),
+        ctypes.byref(c_int(k)),
+        ctypes.byref(c_double(-1.0)),
+        B.ctypes.data,
+        ctypes.byref(c_int(B.strides[0] // 8)),
+        A.ctypes.data,
+        ctypes.byref(c_int(A.strides[0] // 8)),
+        ctypes.byref(c_double(1.0)),
+        C.ctypes.data,
+        ctypes.byref(c_int(C.strides[0] // 8)),
+    )
+
+
 # ---------------------------------------------------------------------- elimination
 def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
-    """``L^-1`` mod p for a small unit lower-triangular ``L`` (diagonal not read)."""
+    """``L^-1`` mod p (balanced) for a small unit lower-triangular ``L`` (upper part not read).
+
+    With ``N`` the strictly lower part, ``L^-1 = (I - N)(I + N^2)(I + N^4)...``: a
+    product of ``log2 k`` factors, since ``N^k = 0``.
+    """
     k = L.shape[0]
-    X = np.eye(k)
-    for j in range(k - 1):  # X[j] is final (reduced) when it is used
-        X[j + 1 :] -= np.multiply.outer(L[j + 1 :, j], X[j])
-        F.reduce(X[j + 1 :])
+    eye = np.eye(k)
+    N = F.reduce(np.tril(L, -1))
+    X = eye - N
+    power = 1
+    while 2 * power < k:
+        N = F.small_matmul(N, N)
+        X = F.small_matmul(X, N + eye)
+        power *= 2
     return X
 
 
-def _trsm(F: _Field, L: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Solve ``L X = B`` mod p for unit lower-triangular ``L`` (diagonal not read).
+def _small_lu(F: _Field, D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``D = L U`` mod p without row swaps for a small square ``D``, with ``L^-1`` and ``U^-1``.
 
-    Blocks of at most ``_BASE`` rows are solved by one product with ``L^-1``.
+    Returns ``(LU, L^-1, U^-1)`` in balanced residues, ``LU`` packed LAPACK-style
+    (``L`` strictly below the diagonal), or None when a leading principal minor of
+    ``D`` vanishes mod p.  The elimination runs on ``[D | I]``, so the right half
+    ends as ``L^-1``; residues are kept in ``[0, p)`` (one ``remainder`` per step:
+    these arrays are tiny, so the number of numpy calls is what costs).
+    """
+    p = F.fp
+    w = D.shape[0]
+    A = np.empty((w, 2 * w))
+    np.remainder(D, p, out=A[:, :w])
+    A[:, w:] = np.eye(w)
+    d = np.empty(w)  # the pivots' inverses
+    for j in range(w):
+        if A[j, j] == 0.0:
+            return None
+        d[j] = F.inverse(A[j, j]) % F.p
+        if j + 1 < w:
+            f = A[j + 1 :, j]
+            f *= d[j]
+            np.remainder(f, p, out=f)
+            T = A[j + 1 :, j + 1 :]
+            T -= np.multiply.outer(f, A[j, j + 1 :])
+            np.remainder(T, p, out=T)
+    LU = F.reduce(A[:, :w])
+    V = np.triu(LU, 1) * d[:, None]  # diag(d)^-1 U = I + V
+    Uinv = _unit_lower_inverse(F, F.reduce(V).T).T * d[None, :]
+    return LU, F.reduce(A[:, w:]), F.reduce(Uinv)
+
+
+def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at: int) -> None:
+    """Overwrite ``B`` with the reduced solution ``X`` of ``L X = B`` mod p.
+
+    ``L`` is unit lower-triangular (its diagonal and upper part are not read), ``|B| <=
+    bound``.  Blocks of at most ``_BASE`` rows are solved by one product with ``L^-1``
+    (kept in ``cache`` under ``(at, size)``, ``at`` the block's first row in ``W``: the
+    blocks of ``L`` never change once computed); the other rows of ``B`` take their
+    updates unreduced while they stay exact.
     """
     k = L.shape[0]
     if k <= _BASE:
-        return F.matmul(_unit_lower_inverse(F, L), B)
+        inv = cache.get((at, k))
+        if inv is None:
+            inv = cache[(at, k)] = _unit_lower_inverse(F, L)
+        if bound > F.h:
+            F.reduce(B)
+        B[...] = F.matmul(inv, B)
+        return
     h = k // 2
-    X1 = _trsm(F, L[:h, :h], B[:h])
-    B2 = B[h:] - F.matmul(L[h:, :h], X1)
-    F.reduce(B2)
-    return np.vstack([X1, _trsm(F, L[h:, h:], B2)])
+    _trsm(F, L[:h, :h], B[:h], bound, cache, at)
+    B2 = B[h:]
+    bound = F.sub_products(B2, L[h:, :h], B[:h], bound)
+    _trsm(F, L[h:, h:], B2, bound, cache, at + h)
 
 
 class _InPlaceLU:
     """Recursive, column-splitting LU with row pivoting, in place on one matrix.
 
-    ``W`` (m x n, balanced residues) is overwritten; row swaps apply to whole rows of
-    ``W`` and of ``L`` (m x min(m, n), the unit lower factor, one column per pivot).
+    ``W`` (m x n, exact integers, ``|W| <= bound``) is overwritten LAPACK-style: after the run, row
+    ``i`` of the pivot block holds ``U`` and, below each pivot, its column holds the
+    multipliers of ``L``; row swaps apply to whole rows (``perm`` records them).
     Columns without a pivot are skipped, so the number of pivots is the rank.
+
+    Reductions are delayed: ``bound[c]`` bounds ``|W[i, c]|`` on the rows not yet
+    eliminated, so a Schur update ``W -= L U`` (reduced factors) is a bare BLAS
+    product, and a column is reduced only when its panel is eliminated, a block
+    becomes part of ``U``, or the next update could pass ``2**53``.
     """
 
-    def __init__(self, F: _Field, W: np.ndarray):
-        self.F, self.W = F, W
+    def __init__(self, F: _Field, W: np.ndarray, bound: float):
+        from scipy.linalg.blas import dger
+
+        self.F, self.W, self.dger = F, W, dger
         m, n = W.shape
-        self.L = np.zeros((m, min(m, n)))
         self.perm = np.arange(m)
         self.pivot_cols: list[int] = []
+        self.bound = np.full(n, bound)
+        self.inverses: dict[tuple[int, int], np.ndarray] = {}
         self.limit = int((_EXACT - F.h) // (F.h * F.h)) - 1
-
-    def swap(self, a: int, b: int) -> None:
-        W, L, perm = self.W, self.L, self.perm
-        W[[a, b]] = W[[b, a]]
-        L[[a, b]] = L[[b, a]]
-        perm[[a, b]] = perm[[b, a]]
+        """Rank-one updates a reduced panel absorbs before it must be reduced again."""
 
     def base(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` from row ``t`` on; return the new ``t``."""
-        F, W, L = self.F, self.W, self.L
-        m = W.shape[0]
-        pending = 0
-        for c in range(c0, c1):
-            if t == m:
+        w = c1 - c0
+        if self.W.shape[0] - t > w and self.block_panel(t, c0, c1):
+            return t + w
+        return self.pivoting_panel(t, c0, c1)
+
+    def block_panel(self, t: int, c0: int, c1: int) -> bool:
+        """The panel's pivots on the diagonal of its top ``w x w`` block ``D``, if they can be.
+
+        ``D = L11 U11`` without row swaps needs every leading principal minor of ``D``
+        non-zero mod p (checked: False, nothing changed, when one vanishes; random
+        matrices almost never have one).  Then the multipliers below are ``L21 = A21
+        U11^-1``: one product, instead of ``w`` rank-one updates of the whole panel.
+        """
+        F, W = self.F, self.W
+        w = c1 - c0
+        if self.bound[c0:c1].max() > F.h:
+            F.reduce(W[t:, c0:c1])
+            self.bound[c0:c1] = F.h
+        lu = _small_lu(F, W[t : t + w, c0:c1])
+        if lu is None:
+            return False
+        D, Linv, Uinv = lu
+        self.inverses[(t, w)] = Linv
+        A21 = W[t + w :, c0:c1]
+        A21[...] = F.matmul(A21, Uinv)
+        W[t : t + w, c0:c1] = D
+        self.pivot_cols.extend(range(c0, c1))
+        return True
+
+    def pivoting_panel(self, t: int, c0: int, c1: int) -> int:
+        """Eliminate columns ``c0..c1-1`` from row ``t`` on, with row swaps; return new ``t``.
+
+        The panel is copied transposed (its columns become contiguous rows), updated by
+        in-place rank-one BLAS updates with delayed reduction, and written back; its
+        row swaps are then applied to the rest of ``W``.
+        """
+        F, W, dger = self.F, self.W, self.dger
+        P = np.ascontiguousarray(W[t:, c0:c1].T)  # P[c, i] = W[t + i, c0 + c]
+        if self.bound[c0:c1].max() > F.h:
+            F.reduce(P)
+        w, rows = P.shape
+        x = np.zeros(rows)
+        j, pending = 0, 0
+        swaps: list[tuple[int, int]] = []
+        for c in range(w):
+            if j == rows:
                 break
-            col = W[t:, c]
             if pending:
-                F.reduce(col)
-            nz = np.flatnonzero(col)
-            if nz.size == 0:
-                continue
-            if nz[0]:
-                self.swap(t, t + int(nz[0]))
-            if pending:
-                F.reduce(W[t, c + 1 : c1])
-            k = len(self.pivot_cols)
-            f = W[t + 1 :, c] * F.inverse(W[t, c])
+                F.reduce(P[c, j:])
+            i = j
+            if P[c, j] == 0.0:  # look further only when needed: pivots are mostly on the diagonal
+                nz = np.flatnonzero(P[c, j:])
+                if nz.size == 0:
+                    continue
+                i = j + int(nz[0])
+            if i != j:
+                P[:, [j, i]] = P[:, [i, j]]
+                swaps.append((t + j, t + i))
+            f = P[c, j + 1 :]
+            f *= F.inverse(P[c, j])
             F.reduce(f)
-            L[t, k] = 1.0
-            L[t + 1 :, k] = f
-            if c + 1 < c1 and f.any():
-                W[t + 1 :, c + 1 : c1] -= np.multiply.outer(f, W[t, c + 1 : c1])
+            self.pivot_cols.append(c0 + c)
+            j += 1
+            if c + 1 < w and j < rows:
+                if pending:
+                    F.reduce(P[c + 1 :, j - 1])  # the pivot row's entries: reduced factors
+                x[j:] = f
+                # P[c+1:, j:] -= outer(P[c+1:, j-1], f): in place, on whole rows (x is
+                # zero on the first j entries, which hold U)
+                dger(-1.0, x, P[c + 1 :, j - 1], a=P[c + 1 :].T, overwrite_a=1)
+                x[j] = 0.0
                 pending += 1
                 if pending >= self.limit:
-                    F.reduce(W[t + 1 :, c + 1 : c1])
+                    F.reduce(P[c + 1 :])
                     pending = 0
-            self.pivot_cols.append(c)
-            t += 1
-        return t
+        perm = self.perm
+        for a, b in swaps:
+            W[[a, b]] = W[[b, a]]
+            perm[[a, b]] = perm[[b, a]]
+        W[t:, c0:c1] = P.T
+        self.bound[c0:c1] = F.h
+        return t + j
+
+    def schur(self, t1: int, cols: list[int], U: np.ndarray, c0: int, c1: int) -> None:
+        """``W[t1:, c0:c1] -= W[t1:, cols] @ U``, reduced only when it must be."""
+        F, W = self.F, self.W
+        lo, hi = cols[0], cols[-1] + 1
+        X = W[t1:, lo:hi] if hi - lo == len(cols) else W[t1:, cols]
+        block = W[t1:, c0:c1]
+        bound = self.bound[c0:c1].max()
+        self.bound[c0:c1] = F.sub_products(block, X, U, bound)
 
     def run(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` (already updated) from row ``t``; return new ``t``."""
-        if c1 - c0 <= _BASE or t == self.W.shape[0]:
+        W = self.W
+        m = W.shape[0]
+        if c1 - c0 <= _BASE or t == m:
             return self.base(t, c0, c1)
-        F, W, L = self.F, self.W, self.L
+        F = self.F
         h = (c0 + c1) // 2
         k0 = len(self.pivot_cols)
         t1 = self.run(t, c0, h)
-        k1 = t1 - t
-        if k1 and t1 < W.shape[0]:
-            U = _trsm(F, L[t:t1, k0 : k0 + k1], W[t:t1, h:c1])
-            W[t:t1, h:c1] = U
-            F.schur(W[t1:, h:c1], L[t1:, k0 : k0 + k1], U)
+        if t1 > t and t1 < m:
+            cols = self.pivot_cols[k0:]
+            U = W[t:t1, h:c1]
+            if self.bound[h:c1].max() > F.h:
+                F.reduce(U)
+            _trsm(F, W[t:t1][:, cols], U, float(F.h), self.inverses, t)
+            self.schur(t1, cols, U, h, c1)
         return self.run(t1, h, c1)
 
 
@@ -221,10 +454,11 @@ def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     """
     F = _Field(q)
     transpose = M.shape[1] > M.shape[0]
-    A = F.balanced(np.ascontiguousarray(M.T) if transpose else M)
+    # residues in [0, q) as they are: W is only ever updated, or reduced before use
+    A = (M.T if transpose else M).astype(np.float64, order="C")
     if A.size == 0 or not A.any():
         return 0, [], []
-    lu = _InPlaceLU(F, A)
+    lu = _InPlaceLU(F, A, float(q))
     k = lu.run(0, 0, A.shape[1])
     rows = [int(i) for i in lu.perm[:k]]
     pc = lu.pivot_cols

@@ -108,10 +108,16 @@ def prime_bits(inner: int) -> int:
 
 # -------------------------------------------------------------------------- residues
 def residues(A: np.ndarray, q: int) -> np.ndarray:
-    """``A mod q`` as int64 in ``[0, q)``; ``A`` is int64 or an object array of ints."""
+    """``A mod q`` as int64 in ``[0, q)``; ``A`` is int64 or an object array of ints.
+
+    An ``int64`` array already in ``[0, q)`` is returned as it is (not copied): two
+    passes for its minimum and maximum cost a third of one ``%``.
+    """
     if A.dtype == object:
         flat = [int(x) % q for x in A.ravel().tolist()]
         return np.array(flat, dtype=np.int64).reshape(A.shape)
+    if A.dtype == np.int64 and A.size and A.min() >= 0 and A.max() < q:
+        return A
     return np.asarray(A % q, dtype=np.int64)
 
 

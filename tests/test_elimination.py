@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mtd import _modular
-from mtd._elimination import MAX_PRIME, _Field, rank_mod_float
+from mtd._elimination import MAX_PRIME, _Field, gemm_sub, rank_mod_float
 
 flint = pytest.importorskip("flint")
 
@@ -76,3 +76,83 @@ def test_reduce_is_balanced_near_two_to_the_53():
     got = F.reduce(x.copy())
     assert np.all(np.abs(got) <= p // 2 + 2)
     assert [int(g) % p for g in got] == [int(v) % p for v in x]
+
+
+def leading_minors_nonzero(A, rows, cols, p):
+    D = flint.nmod_mat(A[np.ix_(rows, cols)].tolist(), p)
+    return all(
+        flint.nmod_mat([[D[i, j] for j in range(k)] for i in range(k)], p).rank() == k
+        for k in range(1, len(rows) + 1)
+    )
+
+
+@given(
+    st.sampled_from(PRIMES),
+    st.integers(1, 90),
+    st.integers(1, 90),
+    st.integers(0, 90),
+    st.sampled_from(["zero columns", "zero top rows", "duplicate rows", "singular corner", "none"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_structured_matrices_match_flint(p, m, n, r, shape, seed):
+    # structure that defeats the diagonal-pivot fast path (a vanishing leading minor of a
+    # panel's top block), forces row swaps, or leaves columns without a pivot
+    rng = np.random.default_rng(seed)
+    A = low_rank(rng, m, n, min(r, m, n), p)
+    if shape == "zero columns":
+        A[:, rng.random(n) < 0.3] = 0
+    elif shape == "zero top rows":
+        A[: rng.integers(0, m + 1)] = 0
+    elif shape == "duplicate rows" and m > 1:
+        A[1::2] = A[0::2][: m // 2]
+    elif shape == "singular corner":
+        A[: min(m, 20), : min(n, 20)] = 0  # every panel's first block starts singular
+    k, rows, cols = rank_mod_float(A, p)
+    assert k == flint_rank(A, p)
+    assert len(set(rows)) == len(set(cols)) == k
+    if 0 < k <= 40:
+        assert leading_minors_nonzero(A, rows, cols, p)
+
+
+def test_full_rank_with_large_prime_needs_intermediate_reductions():
+    # p close to 2**26: only a few rank-one updates fit below 2**53, so the delayed
+    # reductions must happen (Schur blocks, panels); n = 300 crosses several levels
+    rng = np.random.default_rng(1)
+    p = _modular.first_prime_below(MAX_PRIME)
+    A = rng.integers(0, p, (300, 300))
+    B = low_rank(rng, 300, 260, 170, p)
+    assert rank_mod_float(A, p)[0] == flint_rank(A, p) == 300
+    assert rank_mod_float(B, p)[0] == flint_rank(B, p) == 170
+
+
+@given(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30), st.integers(0, 2**32 - 1))
+def test_gemm_sub_on_strided_blocks(m, n, k, seed):
+    # C -= A @ B in place on blocks of larger arrays, against numpy's product
+    rng = np.random.default_rng(seed)
+    big = rng.integers(-1000, 1000, (m + 5, n + 7)).astype(np.float64)
+    A = rng.integers(-1000, 1000, (m + 3, k + 4)).astype(np.float64)[1 : m + 1, 2 : k + 2]
+    B = rng.integers(-1000, 1000, (k, n + 1)).astype(np.float64)[:, 1:]
+    want = big.copy()
+    want[2 : m + 2, 3 : n + 3] -= A @ B
+    gemm_sub(big[2 : m + 2, 3 : n + 3], A, B)
+    assert np.array_equal(big, want)
+
+
+@pytest.mark.parametrize("k", [1, 16, 3000, 40000])
+def test_sub_products_bounds_and_values(k):
+    # W - X @ Y mod p for one product, two halves, and an inner dimension long enough
+    # (p near 2**26, k = 40000) to be cut into chunks; against Python ints
+    p = _modular.first_prime_below(MAX_PRIME)
+    F = _Field(p)
+    rng = np.random.default_rng(k)
+    X = F.balanced(rng.integers(0, p, (3, k)))
+    Y = F.balanced(rng.integers(0, p, (k, 2)))
+    W0 = rng.integers(-(2**40), 2**40, (3, 2)).astype(np.float64)
+    W = W0.copy()
+    bound = F.sub_products(W, X, Y, 2.0**40)
+    assert np.abs(W).max() <= bound < 2**53
+    want = (
+        W0.astype(np.int64).astype(object)
+        - X.astype(np.int64).astype(object) @ Y.astype(np.int64).astype(object)
+    ) % p
+    assert np.array_equal(W.astype(np.int64) % p, want.astype(np.int64))
