@@ -83,21 +83,23 @@ class InterconnectResult:
         return "\n".join(lines)
 
 
-def _load_split(dataset: str, *, levels: int = 4) -> dict[str, Any]:
+def _load_split(dataset: str, *, levels: int = 4, test_fraction: float = 0.25) -> dict[str, Any]:
     """``x_train, y_train, x_test, y_test`` and the split's description for ``dataset``."""
     if dataset == "digits":
         from ..datasets import digits_sequences
 
         x, y = digits_sequences(levels=levels)
         perm = np.random.default_rng(12345).permutation(len(x))
-        n_test = int(round(0.25 * len(x)))
+        if not 0 < test_fraction < 1:
+            raise InvalidArgumentError(f"test_fraction must be in (0, 1); got {test_fraction}")
+        n_test = int(round(test_fraction * len(x)))
         test, tr = perm[:n_test], perm[n_test:]
         return {
             "x_train": x[tr],
             "y_train": y[tr],
             "x_test": x[test],
             "y_test": y[test],
-            "split": "random 75/25, seed 12345",
+            "split": f"random, test fraction {test_fraction}, seed 12345",
         }
     if dataset == "japanese_vowels":
         from ..datasets import japanese_vowels_sequences
@@ -160,14 +162,16 @@ def _run_seeds(
     return _summary(trains, tests, n_params)
 
 
-def _setup(dataset: str, hidden: int, levels: int, seeds: int) -> tuple[Any, ...]:
+def _setup(
+    dataset: str, hidden: int, levels: int, seeds: int, test_fraction: float
+) -> tuple[Any, ...]:
     hidden = check_int(hidden, "hidden", minimum=2)
     if hidden % 2:
         raise InvalidArgumentError(
             f"hidden must be even (interconnections swap half the channels); got {hidden}"
         )
     seeds = check_int(seeds, "seeds", minimum=1)
-    data = _load_split(dataset, levels=levels)
+    data = _load_split(dataset, levels=levels, test_fraction=test_fraction)
     T = data["x_train"].shape[1]
     L = T.bit_length() - 1
     if 2**L != T or L < 2:
@@ -188,6 +192,7 @@ def interconnect_experiment(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-5,
+    test_fraction: float = 0.25,
     progress: Callable[[str], None] | None = None,
 ) -> InterconnectResult:
     """Train the baseline, the swapped network and their interconnections for every even k.
@@ -205,6 +210,8 @@ def interconnect_experiment(
         As in :func:`mtd.training.train`.
     seeds : int, default 5
         Seeds ``0..seeds-1`` (weights and shuffling); the split is fixed.
+    test_fraction : float, default 0.25
+        The test part of digits' random split (JapaneseVowels keeps its own split).
     progress : callable, optional
         Called with a line of text after every training run.
 
@@ -216,7 +223,7 @@ def interconnect_experiment(
     from ..networks.mixed import interconnectable_layers
     from ..trees import ModeTree
 
-    data, T, L, channels, seeds = _setup(dataset, hidden, levels, seeds)
+    data, T, L, channels, seeds = _setup(dataset, hidden, levels, seeds, test_fraction)
     base = tuple(2**i for i in range(L))
     swapped = tuple(ModeTree.swapped_dilations(L, 2))
     shared = sorted((l for l in interconnectable_layers(base, swapped) if l < L), reverse=True)
@@ -280,6 +287,7 @@ def dilation_experiment(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-5,
+    test_fraction: float = 0.25,
     progress: Callable[[str], None] | None = None,
 ) -> InterconnectResult:
     """Train single networks of the given dilation orders under the same protocol.
@@ -293,7 +301,9 @@ def dilation_experiment(
     ----------
     orders : sequence of sequences of int
         Each a permutation of ``1, 2, …, 2^(L-1)`` for the data set's ``L``.
-    dataset, hidden, levels, g, epochs, seeds, batch_size, learning_rate, weight_decay, progress
+    dataset, hidden, levels, g, epochs, seeds, batch_size, learning_rate, weight_decay
+        As in :func:`interconnect_experiment`.
+    test_fraction, progress
         As in :func:`interconnect_experiment`.
 
     Returns
@@ -303,7 +313,7 @@ def dilation_experiment(
     """
     from ..networks import DilatedConvNet
 
-    data, T, L, channels, seeds = _setup(dataset, hidden, levels, seeds)
+    data, T, L, channels, seeds = _setup(dataset, hidden, levels, seeds, test_fraction)
     names = [",".join(str(int(d)) for d in o) for o in orders]
     if not names:
         raise InvalidArgumentError("orders must name at least one dilation order; got none")
