@@ -1,21 +1,25 @@
-"""Training dilated and interconnected networks with JAX (the optional extra ``learn``).
+"""Training dilated, interconnected and pooling networks with JAX (the optional extra ``learn``).
 
-A *stationary* :class:`~mtd.networks.DilatedConvNet` (one weight pair per layer) or an
-:class:`~mtd.networks.InterconnectedDilatedNets` pair of them is converted to a pytree
-of arrays (:func:`network_params`); :func:`jax_forward` is the same computation as the
-network's own ``forward`` written in ``jax.numpy`` — layer ``l`` maps ``h`` to
-``g(h[:, :-d_l] W_lᴵᵀ, h[:, d_l:] W_lᴵᴵᵀ)`` and an interconnected pair exchanges the
-first half of the channels of both networks after every mixing layer, then adds the
-two outputs — and :func:`to_network` turns trained arrays back into an mtd network.
+A *stationary* :class:`~mtd.networks.DilatedConvNet` (one weight pair per layer), an
+:class:`~mtd.networks.InterconnectedDilatedNets` pair of them, or a
+:class:`~mtd.networks.PoolingConvAC` (shared or per-node weights) is converted to a
+pytree of arrays (:func:`network_params`); :func:`jax_forward` is the same computation
+as the network's own ``forward`` written in ``jax.numpy`` — a dilated layer ``l`` maps
+``h`` to ``g(h[:, :-d_l] W_lᴵᵀ, h[:, d_l:] W_lᴵᴵᵀ)`` and an interconnected pair
+exchanges the first half of the channels of both networks after every mixing layer,
+then adds the two outputs; a pooling network folds ``g`` over every window and applies
+each level's 1×1 convolution — and :func:`to_network` turns trained arrays back into an
+mtd network.
 
-:func:`train` fits a classifier on labelled sequences: the network's outputs at the
-last time step are the logits of a softmax cross-entropy loss, optimized by Adam with
-decoupled weight decay (optax ``adamw``), in mini-batches.  Everything runs in float64
-inside ``jax.enable_x64`` (the global setting is left as it was).
+:func:`train` fits a classifier on labelled data: a dilated network's outputs at the
+last time step (computed from only the units they depend on) or a pooling network's
+outputs are the logits of a softmax cross-entropy loss, optimized by Adam with decoupled
+weight decay (optax ``adamw``), in mini-batches.  Everything runs in float64 inside
+``jax.enable_x64`` (the global setting is left as it was).  The training step is
+compiled once per architecture and reused across seeds.
 
 JAX, optax and tqdm are imported only inside these functions; without them a
-:class:`~mtd.MTDError` says which extra to install.  Pooling networks are not covered
-yet.
+:class:`~mtd.MTDError` says which extra to install.
 """
 
 from __future__ import annotations
@@ -28,10 +32,16 @@ from typing import Any
 
 import numpy as np
 
+from ._jax_forward import (
+    dilated_forward,
+    dilated_last_forward,
+    pooling_forward,
+    pooling_structure,
+)
 from ._typing import Seed
 from ._validation import check_int
 from .errors import InvalidArgumentError, InvalidArgumentTypeError, MissingDependencyError
-from .networks import DilatedConvNet, InterconnectedDilatedNets
+from .networks import DilatedConvNet, InterconnectedDilatedNets, PoolingConvAC
 
 __all__ = [
     "MissingExtraError",
@@ -58,7 +68,7 @@ def _jax() -> Any:
     return jax
 
 
-Net = DilatedConvNet | InterconnectedDilatedNets
+Net = DilatedConvNet | InterconnectedDilatedNets | PoolingConvAC
 
 
 def _nets(net: Any) -> tuple[list[DilatedConvNet], tuple[int, ...]]:
@@ -68,25 +78,47 @@ def _nets(net: Any) -> tuple[list[DilatedConvNet], tuple[int, ...]]:
         nets, mix = [net], ()
     else:
         raise InvalidArgumentTypeError(
-            f"net must be a DilatedConvNet or InterconnectedDilatedNets; got {type(net).__name__}"
+            "net must be a DilatedConvNet, InterconnectedDilatedNets or PoolingConvAC; got "
+            f"{type(net).__name__}"
         )
     for n in nets:
         if not n.tied:
             raise InvalidArgumentError(
-                "only stationary networks (tied=True: one weight pair per layer) can be trained"
+                "only stationary dilated networks (tied=True: one weight pair per layer) can "
+                "be trained"
             )
     return nets, tuple(mix)
 
 
-def network_params(net: Net) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-    """The weights as a pytree: per network, per layer, the pair ``(W_lᴵ, W_lᴵᴵ)`` (float64).
+def _pooling_levels(net: PoolingConvAC) -> list[tuple[frozenset[int], ...]]:
+    by_depth = net.tree.nodes_by_depth()
+    return [tuple(by_depth[net.depth - h]) for h in range(net.depth + 1)]
+
+
+def network_params(net: Net) -> Any:
+    """The weights as a pytree of float64 arrays.
+
+    Dilated networks: per network, per layer, the pair ``(W_lᴵ, W_lᴵᴵ)``.  A pooling
+    network: per level ``h = 0..L`` (``A_0``, …, the output layer) its matrix when it
+    shares weights, else the stack of its nodes' matrices ``(n_nodes, r_out, r_in)`` in
+    the level's node order.
 
     Examples
     --------
     >>> net = mtd.networks.DilatedConvNet([1, 2], (2, 4, 3), seed=0)
     >>> [[a.shape for a in pair] for pair in mtd.training.network_params(net)[0]]
     [[(4, 2), (4, 2)], [(3, 4), (3, 4)]]
+    >>> pool = mtd.networks.PoolingConvAC(mtd.ModeTree.balanced(4), (3, 2), M=2, tied=False)
+    >>> [w.shape for w in mtd.training.network_params(pool)]
+    [(4, 3, 2), (2, 2, 3), (1, 1, 2)]
     """
+    if isinstance(net, PoolingConvAC):
+        if net.tied:
+            return [np.array(net.node_weights[lv[0]], dtype=float) for lv in _pooling_levels(net)]
+        return [
+            np.stack([np.array(net.node_weights[n], dtype=float) for n in lv])
+            for lv in _pooling_levels(net)
+        ]
     nets, _ = _nets(net)
     return [
         [(np.array(a, dtype=float), np.array(b, dtype=float)) for a, b in n.layer_weights]
@@ -105,6 +137,25 @@ def to_network(net: Net, params: Any) -> Net:
     >>> bool(np.array_equal(back.forward(x), net.forward(x)))
     True
     """
+    if isinstance(net, PoolingConvAC):
+        mats = [np.asarray(w, dtype=float) for w in params]
+        weights: Any = (
+            mats
+            if net.tied
+            else {
+                n: mats[h][j] for h, lv in enumerate(_pooling_levels(net)) for j, n in enumerate(lv)
+            }
+        )
+        return PoolingConvAC(
+            net.tree,
+            net.channels,
+            M=net.M,
+            n_outputs=net.n_outputs,
+            representation=net.representation,
+            g=net.g,
+            weights=weights,
+            tied=net.tied,
+        )
     nets, mix = _nets(net)
     new = [
         DilatedConvNet(
@@ -120,60 +171,47 @@ def to_network(net: Net, params: Any) -> Net:
     return new[0]
 
 
-def _g(jnp: Any, g: str, a: Any, b: Any) -> Any:
-    if g == "product":
-        return a * b
-    if g == "relu":
-        return jnp.maximum(a + b, 0.0)
-    if g == "max":
-        return jnp.maximum(jnp.maximum(a, b), 0.0)
-    return jnp.maximum(a, 0.0) + jnp.maximum(b, 0.0)
-
-
-def _structure(net: Net) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], str, int]:
+def _structure(net: Net) -> tuple[Any, ...]:
+    """Hashable shape of the computation (weights excluded): the key of compiled code."""
+    if isinstance(net, PoolingConvAC):
+        return pooling_structure(net)
     nets, mix = _nets(net)
     return tuple(n.dilations for n in nets), mix, nets[0].g, nets[0].channels[0]
 
 
-def _forward_fn(structure: Any) -> Any:
-    import jax.numpy as jnp
-
-    dilations, mix, g, _ = structure
-
-    def fwd(params: Any, x: Any) -> Any:
-        hs = [x for _ in dilations]
-        for l in range(len(dilations[0])):
-            for i, dl in enumerate(dilations):
-                d = dl[l]
-                w1, w2 = params[i][l]
-                hs[i] = _g(jnp, g, hs[i][:, :-d] @ w1.T, hs[i][:, d:] @ w2.T)
-            if l + 1 in mix:
-                half = hs[0].shape[-1] // 2
-                a = jnp.concatenate([hs[1][..., :half], hs[0][..., half:]], axis=-1)
-                b = jnp.concatenate([hs[0][..., :half], hs[1][..., half:]], axis=-1)
-                hs = [a, b]
-        out = hs[0]
-        for h in hs[1:]:
-            out = out + h
-        return out
-
-    return fwd
+def _full_forward(structure: Any) -> Any:
+    if structure[0] == "pooling":
+        return functools.partial(pooling_forward, structure)
+    return functools.partial(dilated_forward, structure)
 
 
-def jax_forward(net: Net, x: Any, params: Any = None) -> np.ndarray:
+def _logits_fn(structure: Any) -> Any:
+    """Params, batch -> logits: a pooling network's outputs, a dilated one's last step."""
+    if structure[0] == "pooling":
+        return functools.partial(pooling_forward, structure)
+    return functools.partial(dilated_last_forward, structure)
+
+
+def jax_forward(net: Net, x: Any, params: Any = None, *, last: bool = False) -> np.ndarray:
     """The network's ``forward`` computed with JAX in float64 (for checks and training).
 
     Parameters
     ----------
-    net : DilatedConvNet or InterconnectedDilatedNets
-        Stationary (tied) networks.
-    x : (batch, T, r_0) array_like
+    net : DilatedConvNet, InterconnectedDilatedNets or PoolingConvAC
+        Dilated networks must be stationary (tied).
+    x : array_like
+        Dilated: ``(batch, T, r_0)``; pooling: ``(batch, N, M)`` representation values.
     params : optional
         Weights as from :func:`network_params` (default: the network's own).
+    last : bool, default False
+        Dilated networks: only the output at the last time step, computed from just the
+        units it depends on (what :func:`train` uses as logits).
 
     Returns
     -------
-    ndarray ``(batch, T - N + 1, r_L)``
+    ndarray
+        Dilated: ``(batch, T - N + 1, r_L)`` (``(batch, r_L)`` with ``last``); pooling:
+        ``(batch, n_outputs)``.
 
     Examples
     --------
@@ -181,14 +219,19 @@ def jax_forward(net: Net, x: Any, params: Any = None) -> np.ndarray:
     >>> x = np.random.default_rng(0).normal(size=(2, 5, 2))
     >>> bool(np.allclose(mtd.training.jax_forward(net, x), net.forward(x), rtol=1e-12))
     True
+    >>> pool = mtd.networks.PoolingConvAC(mtd.ModeTree.balanced(4), (3, 2), M=2, seed=0)
+    >>> z = np.random.default_rng(0).normal(size=(2, 4, 2))
+    >>> bool(np.allclose(mtd.training.jax_forward(pool, z), pool.forward(z), rtol=1e-12))
+    True
     """
     jax = _jax()
     structure = _structure(net)
     p = network_params(net) if params is None else params
+    fn = _logits_fn(structure) if last else _full_forward(structure)
     with jax.enable_x64(new_val=True):
         import jax.numpy as jnp
 
-        out = _forward_fn(structure)(
+        out = fn(
             jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype=jnp.float64), p),
             jnp.asarray(np.asarray(x, dtype=float)),
         )
@@ -222,20 +265,35 @@ def _progress(total: int, *, progress: bool | None) -> Any:
     return tqdm(total=total, unit="epoch", leave=False)
 
 
+@dataclass
+class _Compiled:
+    """One architecture's optimizer, jitted step and prediction, and a trace counter."""
+
+    opt: Any
+    step: Any
+    predict: Any
+    traces: dict[str, int]
+
+
 @functools.lru_cache(maxsize=32)
-def _compiled(structure: Any, learning_rate: float, weight_decay: float) -> Any:
-    """Optimizer, jitted training step and prediction for one architecture (cached)."""
+def _compiled(structure: Any, learning_rate: float, weight_decay: float) -> _Compiled:
+    """Compiled once per architecture and optimizer setting; params and batch are arguments.
+
+    ``jax.jit`` caches the traced step by argument shapes, so every seed of the same
+    architecture (same shapes, different weights and batches) reuses one compilation;
+    ``traces`` counts how often the step and the prediction were traced (the tests check
+    that each stays at one).
+    """
     import jax
     import jax.numpy as jnp
     import optax
 
-    fwd = _forward_fn(structure)
+    logits = _logits_fn(structure)
     opt = optax.adamw(learning_rate, weight_decay=weight_decay)
-
-    def logits(p: Any, xb: Any) -> Any:
-        return fwd(p, xb)[:, -1, :]
+    traces = {"step": 0, "predict": 0}
 
     def loss_fn(p: Any, xb: Any, yb: Any) -> Any:
+        traces["step"] += 1  # runs only while tracing
         return optax.softmax_cross_entropy_with_integer_labels(logits(p, xb), yb).mean()
 
     @jax.jit
@@ -244,8 +302,53 @@ def _compiled(structure: Any, learning_rate: float, weight_decay: float) -> Any:
         updates, s = opt.update(grads, s, p)
         return optax.apply_updates(p, updates), s, loss
 
-    predict = jax.jit(lambda p, xb: jnp.argmax(logits(p, xb), axis=-1))
-    return opt, step, predict
+    @jax.jit
+    def predict(p: Any, xb: Any) -> Any:
+        traces["predict"] += 1
+        return jnp.argmax(logits(p, xb), axis=-1)
+
+    return _Compiled(opt, step, predict, traces)
+
+
+def _predict_all(predict: Any, params: Any, X: Any, bs: int) -> np.ndarray:
+    """Predicted classes in chunks of ``bs`` rows, the last one padded.
+
+    One compiled shape serves the training and the test set alike.
+    """
+    import jax.numpy as jnp
+
+    n = X.shape[0]
+    pad = -n % bs
+    if pad:
+        X = jnp.concatenate([X, jnp.zeros((pad, *X.shape[1:]), dtype=X.dtype)])
+    out = [np.asarray(predict(params, X[i : i + bs])) for i in range(0, n + pad, bs)]
+    return np.concatenate(out)[:n]
+
+
+def _n_outputs(net: Net) -> int:
+    if isinstance(net, PoolingConvAC):
+        return net.n_outputs
+    return _nets(net)[0][0].channels[-1]
+
+
+def _check_x(net: Net, x: Any, name: str) -> np.ndarray:
+    """``x`` as float64, checked against the network's input shape."""
+    X = np.asarray(x, dtype=float)
+    if isinstance(net, PoolingConvAC):
+        if X.ndim != 3 or X.shape[1:] != (net.n_inputs, net.M):
+            raise InvalidArgumentError(
+                f"{name} must have shape (n, N, M) = (n, {net.n_inputs}, {net.M}) (representation"
+                f" values of the N inputs); got {X.shape}"
+            )
+        return X
+    first = _nets(net)[0][0]
+    r0, field = first.channels[0], first.receptive_field
+    if X.ndim != 3 or X.shape[-1] != r0 or X.shape[1] < field:
+        raise InvalidArgumentError(
+            f"{name} must have shape (n, T, r_0) with r_0 = {r0} and T >= {field} (the "
+            f"receptive field); got {X.shape}"
+        )
+    return X
 
 
 def train(
@@ -262,17 +365,24 @@ def train(
     seed: Seed = None,
     progress: bool | None = None,
 ) -> TrainResult:
-    """Train a classifier: logits = the network's outputs at the last time step.
+    """Train a classifier on the network's outputs (softmax cross-entropy).
+
+    The logits are a dilated network's outputs at the last time step, or a pooling
+    network's outputs.  One compiled step serves every call with the same architecture,
+    optimizer setting and shapes (params and batch are its arguments), so several seeds
+    compile once.
 
     Parameters
     ----------
-    net : DilatedConvNet or InterconnectedDilatedNets
-        Stationary networks; ``r_L`` must be at least the number of classes.  Its
-        weights are the start.
-    x : (n, T, r_0) array_like
-        Input sequences (``T >= N``).
+    net : DilatedConvNet, InterconnectedDilatedNets or PoolingConvAC
+        Dilated networks must be stationary; the number of outputs (``r_L`` or
+        ``n_outputs``) must be at least the number of classes.  Its weights are the
+        start.
+    x : array_like
+        Dilated: ``(n, T, r_0)`` sequences (``T >= N``); pooling: ``(n, N, M)``
+        representation values.
     y : (n,) int array_like
-        Class labels ``0 .. r_L - 1``.
+        Class labels ``0 .. n_outputs - 1``.
     epochs, batch_size, learning_rate, weight_decay
         Adam with decoupled weight decay (optax ``adamw``), shuffled mini-batches.
     x_test, y_test : optional
@@ -299,26 +409,32 @@ def train(
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     structure = _structure(net)
-    X = np.asarray(x, dtype=float)
+    X = _check_x(net, x, "x")
     Y = np.asarray(y)
-    r_L = _nets(net)[0][0].channels[-1]
-    if X.ndim != 3 or X.shape[-1] != structure[3] or X.shape[1] < _nets(net)[0][0].receptive_field:
+    n_out = _n_outputs(net)
+    if Y.shape != (X.shape[0],) or Y.dtype.kind not in "iu" or Y.min() < 0 or Y.max() >= n_out:
         raise InvalidArgumentError(
-            f"x must have shape (n, T, {structure[3]}) with T >= {_nets(net)[0][0].receptive_field}"
-            f"; got {X.shape}"
+            f"y must hold {X.shape[0]} integer labels in 0..{n_out - 1} (the network has "
+            f"{n_out} outputs); got shape {Y.shape}, dtype {Y.dtype}"
         )
-    if Y.shape != (X.shape[0],) or Y.dtype.kind not in "iu" or Y.min() < 0 or Y.max() >= r_L:
-        raise InvalidArgumentError(
-            f"y must hold {X.shape[0]} integer labels in 0..{r_L - 1} (the network has r_L = "
-            f"{r_L} outputs); got shape {Y.shape}, dtype {Y.dtype}"
-        )
+    if (x_test is None) != (y_test is None):
+        raise InvalidArgumentError("x_test and y_test must be given together")
+    if x_test is not None:
+        X_test = _check_x(net, x_test, "x_test")
+        Y_test = np.asarray(y_test)
+        if Y_test.shape != (X_test.shape[0],):
+            raise InvalidArgumentError(
+                f"y_test must hold {X_test.shape[0]} labels (one per row of x_test); got shape "
+                f"{Y_test.shape}"
+            )
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
     history: list[dict[str, float]] = []
     with jax.enable_x64(new_val=True):
         import jax.numpy as jnp
 
-        opt, step, predict = _compiled(structure, float(learning_rate), float(weight_decay))
+        comp = _compiled(structure, float(learning_rate), float(weight_decay))
+        opt, step, predict = comp.opt, comp.step, comp.predict
         params = jax.tree_util.tree_map(jnp.asarray, network_params(net))
         state = opt.init(params)
         # Full batches only (one compiled shape); the remainder of a shuffle is left out of
@@ -326,7 +442,7 @@ def train(
         bs = min(batch_size, len(X))
         n_batches = len(X) // bs
         Xj = jnp.asarray(X)
-        Xt = None if x_test is None else jnp.asarray(np.asarray(x_test, dtype=float))
+        Xt = None if x_test is None else jnp.asarray(X_test)
         bar = _progress(epochs, progress=progress)
         for _ in range(epochs):
             order = rng.permutation(len(X))
@@ -337,11 +453,11 @@ def train(
                 total += float(loss)
             rec = {
                 "loss": total / n_batches,
-                "train_accuracy": float((np.asarray(predict(params, Xj)) == Y).mean()),
+                "train_accuracy": float((_predict_all(predict, params, Xj, bs) == Y).mean()),
             }
-            if Xt is not None and y_test is not None:
+            if Xt is not None:
                 rec["test_accuracy"] = float(
-                    (np.asarray(predict(params, Xt)) == np.asarray(y_test)).mean()
+                    (_predict_all(predict, params, Xt, bs) == Y_test).mean()
                 )
             history.append(rec)
             if bar is not None:

@@ -97,3 +97,46 @@ def test_cli_interconnect_json(tmp_path, capsys):
         assert len(m["test"]) == 2
         assert m["test_mean"] == pytest.approx(np.mean(m["test"]))
     assert data["settings"]["mix_layers"] == {"k=0": [], "k=2": [4], "k=4": [4, 2]}
+
+
+def test_cli_dilations_trains_each_order_with_equal_parameters(tmp_path, capsys):
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    pytest.importorskip("sklearn")
+    orders = ["1,2,4,8,16,32", "8,1,16,4,2,32"]
+    code = main(
+        ["experiment", "dilations", "--orders", *orders, "--seeds", "2", "--epochs", "1"]
+        + ["--hidden", "2", "--json", "--out", str(tmp_path)]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data["models"]) == orders
+    assert data["settings"]["orders"] == [[1, 2, 4, 8, 16, 32], [8, 1, 16, 4, 2, 32]]
+    assert len({m["n_parameters"] for m in data["models"].values()}) == 1
+    assert (tmp_path / "dilations.json").exists()
+
+
+def test_cli_dilations_refuses_an_order_that_is_not_a_permutation(capsys):
+    pytest.importorskip("sklearn")
+    code = main(["experiment", "dilations", "--orders", "1,2,4,8", "--seeds", "1"])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "permutation of 1, 2, ..., 32" in err and "1,2,4,8" in err
+    assert "Traceback" not in err
+
+
+def test_cli_interconnect_japanese_vowels(tmp_path, capsys):
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    pytest.importorskip("sktime")
+    code = main(
+        ["experiment", "interconnect", "--dataset", "japanese_vowels", "--seeds", "1"]
+        + ["--epochs", "1", "--hidden", "2", "--json", "--out", str(tmp_path)]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    st = data["settings"]
+    assert (st["T"], st["L"], st["n_train"], st["n_test"]) == (32, 5, 270, 370)
+    assert st["channels"] == [49, 2, 2, 2, 2, 9]
+    # the shared hidden layers of (1, 2, 4, 8, 16) and (2, 1, 8, 4, 16) are 2 and 4
+    assert st["mix_layers"] == {"k=0": [], "k=2": [4], "k=4": [4, 2]}

@@ -1,9 +1,13 @@
 """The ``mtd experiment`` command: parsing and printing only; the work is in the library.
 
-``mtd experiment interconnect --dataset digits [--quick] [--seeds S] [--json] [--out DIR]``
+``mtd experiment interconnect --dataset {digits,japanese_vowels} [--quick] [--seeds S]
+[--json] [--out DIR]``
     :func:`mtd.experiments.interconnect_experiment`; prints train / test accuracy
     (mean ± std over seeds) and the parameter count per model, writes
     ``interconnect.png`` and ``interconnect.json``.
+``mtd experiment dilations --orders 1,2,4,… 2,1,8,… [--dataset …] [--seeds S] …``
+    :func:`mtd.experiments.dilation_experiment`: single networks of the given dilation
+    orders under the same protocol; writes ``dilations.png`` and ``dilations.json``.
 ``mtd experiment approximation [--quick] [--json] [--out DIR] [--seed S]``
     :func:`mtd.experiments.approximation_experiment`; prints the table of best relative
     errors (or one JSON object) and writes ``approximation.png`` (and
@@ -19,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .interconnect import DATASETS
+
 __all__ = ["add_experiment_parser", "run_experiment"]
 
 _APPROX_JSON = (
@@ -29,40 +35,53 @@ _APPROX_JSON = (
 
 
 _INTER_JSON = (
-    "JSON keys: settings ({channels, g, epochs, seeds, batch_size, learning_rate, "
-    "weight_decay, n_train, n_test, dilations, mix_layers, split_seed}), models ({name: "
+    "JSON keys: settings ({dataset, T, L, channels, g, epochs, seeds, batch_size, "
+    "learning_rate, weight_decay, n_train, n_test, split, dilations, mix_layers, split_seed} "
+    "for interconnect; orders instead of dilations, mix_layers, split_seed for dilations), "
+    "models ({name: "
     "{n_parameters, train, test (per seed), train_mean, train_std, test_mean, test_std}}), "
     "seconds, plot (path or null)."
 )
 
 
+_QUICK = {"epochs": 3, "hidden": 8}
+
+
 def _interconnect(args: argparse.Namespace) -> int:
-    from ..training import MissingExtraError
-    from .interconnect import interconnect_experiment, plot_interconnect
+    from ..errors import MissingDependencyError
+    from .interconnect import dilation_experiment, interconnect_experiment, plot_interconnect
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    kw: dict[str, Any] = {"epochs": 3, "hidden": 8} if args.quick else {}
+    kw: dict[str, Any] = dict(_QUICK) if args.quick else {}
     if args.epochs is not None:
         kw["epochs"] = args.epochs
     if args.hidden is not None:
         kw["hidden"] = args.hidden
+    name = args.experiment
     try:
-        res = interconnect_experiment(seeds=args.seeds, progress=progress, **kw)
-    except MissingExtraError as exc:
-        print(f"mtd experiment interconnect: {exc}", file=sys.stderr)
+        if name == "dilations":
+            res = dilation_experiment(
+                args.orders, dataset=args.dataset, seeds=args.seeds, progress=progress, **kw
+            )
+        else:
+            res = interconnect_experiment(
+                dataset=args.dataset, seeds=args.seeds, progress=progress, **kw
+            )
+    except MissingDependencyError as exc:
+        print(f"mtd experiment {name}: {exc}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     data = res.to_dict()
-    plot: str | None = str(args.out / "interconnect.png")
+    plot: str | None = str(args.out / f"{name}.png")
     try:
         plot_interconnect(res, plot)
     except ImportError:
         print("matplotlib is not installed: plot skipped", file=sys.stderr)
         plot = None
     data["plot"] = plot
-    (args.out / "interconnect.json").write_text(json.dumps(data, indent=1))
+    (args.out / f"{name}.json").write_text(json.dumps(data, indent=1))
     if args.json:
         print(json.dumps(data))
     else:
@@ -100,18 +119,36 @@ def add_experiment_parser(sub: Any) -> None:
         help="the Fig. 7 protocol: accuracy of interconnected dilated networks by k",
         epilog=_INTER_JSON,
     )
-    c.add_argument("--dataset", choices=("digits",), default="digits", help="the data set")
-    c.add_argument("--quick", action="store_true", help="3 epochs, 8 hidden channels")
-    c.add_argument("--seeds", type=int, default=5, help="training seeds (default 5)")
-    c.add_argument("--epochs", type=int, help="epochs per run (default 30; 3 with --quick)")
-    c.add_argument("--hidden", type=int, help="hidden channels, even (default 16; 8 quick)")
-    c.add_argument("--json", action="store_true", help="print one JSON object")
-    c.add_argument("--out", type=Path, default=Path("."), help="directory for the plot/JSON")
+    d = esub.add_parser(
+        "dilations",
+        help="accuracy of single dilated networks of given dilation orders (same protocol)",
+        epilog=_INTER_JSON,
+    )
+    d.add_argument(
+        "--orders",
+        type=_ints,
+        nargs="+",
+        required=True,
+        help="dilation orders, each comma-separated, e.g. 1,2,4,8,16,32 2,1,8,4,32,16",
+    )
+    for p in (c, d):
+        p.add_argument(
+            "--dataset",
+            choices=DATASETS,
+            default="digits",
+            help="digits (T = 64, extra learn) or japanese_vowels (T = 32, extra speech)",
+        )
+        p.add_argument("--quick", action="store_true", help="3 epochs, 8 hidden channels")
+        p.add_argument("--seeds", type=int, default=5, help="training seeds (default 5)")
+        p.add_argument("--epochs", type=int, help="epochs per run (default 30; 3 with --quick)")
+        p.add_argument("--hidden", type=int, help="hidden channels, even (default 16; 8 quick)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.add_argument("--out", type=Path, default=Path("."), help="directory for the plot/JSON")
 
 
 def run_experiment(args: argparse.Namespace) -> int:
     """Run the experiment named in ``args``; return the exit status."""
-    if args.experiment == "interconnect":
+    if args.experiment in ("interconnect", "dilations"):
         return _interconnect(args)
     from .approximation import approximation_experiment, plot_approximation
 
