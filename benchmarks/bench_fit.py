@@ -7,9 +7,11 @@ exact low-rank tensors built with TensorLy's own random CP / TT generators (seed
 neither library made them.
 
 * **CP** (order 3 and 4): ``mtd.fit`` on the star tree in the COLT form (the CP format;
-  discretizers ``I_M``, random start) with ALS, against ``parafac(init="random", tol=0)``
-  for the same number of sweeps.  Reported: seconds per sweep and the final relative
-  error, median over ``R`` repeats (different random starts) and the spread (min..max).
+  discretizers ``I_M``, random start) with ALS, and with ``"auto"`` (ALS, then
+  Levenberg-Marquardt; its "per sweep" is per iteration of either kind), against
+  ``parafac(init="random", tol=0)`` for the same number of sweeps.  Reported: seconds
+  per sweep and the final relative error, median over ``R`` repeats (different random
+  starts) and the spread (min..max).
 * **TT**: ``mtd.fit`` on the linear tree with dense transfer tensors (ALS), against
   ``tensor_train`` (TT-SVD: one pass of truncated SVDs, not iterative).  Reported: total
   seconds and final error; for mtd also seconds per sweep and the number of sweeps.
@@ -69,13 +71,16 @@ def bench_cp(N, M, R, sweeps, repeats):
     from tensorly.random import random_cp
 
     target = tl.cp_to_tensor(random_cp((M,) * N, R, random_state=0))
-    rows = {"mtd als": [], "tensorly parafac": []}
+    rows = {"mtd als": [], "mtd auto (als+lm)": [], "tensorly parafac": []}
     for rep in range(repeats):
-        t = time.perf_counter()
-        res = mtd.fit(_cp_model(N, M, R, 100 + rep), target, max_iter=sweeps, tol=0.0)
-        dt = time.perf_counter() - t
-        err = _rel(res.decomposition.to_tensor(), target)
-        rows["mtd als"].append((dt / res.n_iter, err))
+        for who, method in (("mtd als", "als"), ("mtd auto (als+lm)", "auto")):
+            t = time.perf_counter()
+            res = mtd.fit(
+                _cp_model(N, M, R, 100 + rep), target, max_iter=sweeps, tol=0.0, method=method
+            )
+            dt = time.perf_counter() - t
+            err = _rel(res.decomposition.to_tensor(), target)
+            rows[who].append((dt / res.n_iter, err))
         t = time.perf_counter()
         cp = parafac(target, R, n_iter_max=sweeps, init="random", tol=0, random_state=100 + rep)
         dt = time.perf_counter() - t
@@ -92,7 +97,7 @@ def bench_tt(N, M, R, repeats):
     rows = {"mtd als": [], "tensorly tensor_train": []}
     for rep in range(repeats):
         t = time.perf_counter()
-        res = mtd.fit(_tt_model(N, M, R, 200 + rep), target, max_iter=50)
+        res = mtd.fit(_tt_model(N, M, R, 200 + rep), target, max_iter=50, method="als")
         dt = time.perf_counter() - t
         rows["mtd als"].append(
             (dt, _rel(res.decomposition.to_tensor(), target), dt / res.n_iter, res.n_iter)

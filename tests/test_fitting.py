@@ -245,8 +245,12 @@ def test_als_recovers_planted_tensor_train():
     res = mtd.fit(model, planted.to_tensor())
     assert res.converged
     assert _full_error(res, planted) < 1e-10
-    # the reported error is the fitted tensor's, up to rounding in a different evaluation order
-    assert res.relative_error == pytest.approx(_full_error(res, planted), rel=0.5)
+    # the reported error is the fitted tensor's, up to rounding in a different evaluation
+    # order (compared where it is far above rounding: after one sweep from a worse start)
+    assert abs(res.relative_error - _full_error(res, planted)) < 1e-11
+    one = mtd.fit(TD.random(lin, M=3, r=2, form="ht", seed=4), planted.to_tensor(), max_iter=1)
+    assert one.relative_error > 1e-6
+    assert one.relative_error == pytest.approx(_full_error(one, planted), rel=1e-6)
 
 
 def test_als_recovers_planted_eq3_tree():
@@ -289,8 +293,8 @@ def test_als_on_mixed_descends_monotonically():
 def test_lm_converges_locally_on_mixed_where_als_crawls():
     """Near a planted mixed decomposition (every array moved by 0.1% of its mean size),
     Levenberg-Marquardt reaches 1e-10; ALS does not in as many sweeps.  Three planted
-    targets; measured: all three LM fits reach 1e-10 within 100 steps (seeds 0 and 2 in
-    31 and 57), the ALS fits stay above 1e-5."""
+    targets; measured: seeds 0 and 2 reach 1e-10 (in 31 and 57 steps), seed 1 stops at
+    1.1e-9 after 100; the ALS fits stay above 1e-5.  Asserted: at least 2 of 3."""
     reached = 0
     for seed in range(3):
         planted = _mixed(3, 2, 2, seed=seed)
@@ -330,11 +334,13 @@ def test_lm_recovers_planted_trees_from_nearby_and_with_completion():
 @pytest.mark.slow
 def test_auto_recovers_planted_trees_from_random_starts_at_the_measured_rate():
     """From random starts the landscape has swamps: five starts per target (seeds 101-105,
-    N = 10, M = 2, r = 2).  Measured with ``method="auto"``: the balanced eq. 3 tree 2 of 5
-    below 1e-10, the tensor train 4 of 5; asserted at those rates."""
+    N = 10, M = 2, r = 2, ``method="auto"``, 200 iterations).  Measured: the balanced eq. 3
+    tree 2 of 5 below 1e-10 (the others stall at 2e-2..9e-2), the tensor train 2 of 5
+    (two more stop near 1e-8, where the fitted factors' norms differ by 1e13 and rounding
+    in the evaluation dominates; one stalls at 2e-3).  Asserted at those rates."""
     cases = [
         (mtd.ModeTree.balanced(10), "eq3", 2),
-        (mtd.ModeTree.linear(10), "ht", 4),
+        (mtd.ModeTree.linear(10), "ht", 2),
     ]
     for tree, form, rate in cases:
         planted = TD.random(tree, M=2, r=2, form=form, seed=0, r_input=2)
