@@ -1,16 +1,22 @@
 """``mtd.fit`` beside TensorLy's ``parafac`` (CP) and ``tensor_train`` (TT) on the same targets.
 
-Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--out FILE.json]``
-(BLAS pinned to one thread before numpy is imported).  Targets are exact low-rank tensors
-built with TensorLy's own random CP / TT generators (seeded), so neither library made them.
+Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep]
+[--mtd CHECKOUT] [--out FILE.json]`` (BLAS pinned to one thread before numpy is imported;
+``--mtd`` imports mtd from another checkout, e.g. the commit before a change).  Targets are
+exact low-rank tensors built with TensorLy's own random CP / TT generators (seeded), so
+neither library made them.
 
 * **CP** (order 3 and 4): ``mtd.fit`` on the star tree in the COLT form (the CP format;
-  discretizers ``I_M``, random start) with ALS, against ``parafac(init="random", tol=0)``
-  for the same number of sweeps.  Reported: seconds per sweep and the final relative
-  error, median over ``R`` repeats (different random starts) and the spread (min..max).
+  discretizers ``I_M``, random start) with ALS, and with ``"auto"`` (ALS, then
+  Levenberg-Marquardt; its "per sweep" is per iteration of either kind), against
+  ``parafac(init="random", tol=0)`` for the same number of sweeps.  Reported: seconds
+  per sweep and the final relative error, median over ``R`` repeats (different random
+  starts) and the spread (min..max).
 * **TT**: ``mtd.fit`` on the linear tree with dense transfer tensors (ALS), against
   ``tensor_train`` (TT-SVD: one pass of truncated SVDs, not iterative).  Reported: total
   seconds and final error; for mtd also seconds per sweep and the number of sweeps.
+* **sweep**: seconds per ALS sweep of ``mtd.fit`` alone on larger trees and a mixed
+  decomposition (``M = 2``, ``r = 4``, ``N = 12`` and ``16``), two sweeps per repeat.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_v] = "1"
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
@@ -30,7 +37,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+_root = Path(__file__).resolve().parents[1]
+if "--mtd" in sys.argv:
+    _root = Path(sys.argv[sys.argv.index("--mtd") + 1]).resolve()
+sys.path.insert(0, str(_root))
 
 import mtd  # noqa: E402
 
@@ -62,13 +72,18 @@ def bench_cp(N, M, R, sweeps, repeats):
     from tensorly.random import random_cp
 
     target = tl.cp_to_tensor(random_cp((M,) * N, R, random_state=0))
-    rows = {"mtd als": [], "tensorly parafac": []}
+    rows = {"mtd als": [], "mtd auto (als+lm)": [], "tensorly parafac": []}
     for rep in range(repeats):
-        t = time.perf_counter()
-        res = mtd.fit(_cp_model(N, M, R, 100 + rep), target, max_iter=sweeps, tol=0.0)
-        dt = time.perf_counter() - t
-        err = _rel(res.decomposition.to_tensor(), target)
-        rows["mtd als"].append((dt / res.n_iter, err))
+        for who, method in (("mtd als", "als"), ("mtd auto (als+lm)", "auto")):
+            if method not in importlib.import_module("mtd.decompositions.fitting").FIT_METHODS:
+                continue  # an older checkout (--mtd)
+            t = time.perf_counter()
+            res = mtd.fit(
+                _cp_model(N, M, R, 100 + rep), target, max_iter=sweeps, tol=0.0, method=method
+            )
+            dt = time.perf_counter() - t
+            err = _rel(res.decomposition.to_tensor(), target)
+            rows[who].append((dt / res.n_iter, err))
         t = time.perf_counter()
         cp = parafac(target, R, n_iter_max=sweeps, init="random", tol=0, random_state=100 + rep)
         dt = time.perf_counter() - t
@@ -85,7 +100,7 @@ def bench_tt(N, M, R, repeats):
     rows = {"mtd als": [], "tensorly tensor_train": []}
     for rep in range(repeats):
         t = time.perf_counter()
-        res = mtd.fit(_tt_model(N, M, R, 200 + rep), target, max_iter=50)
+        res = mtd.fit(_tt_model(N, M, R, 200 + rep), target, max_iter=50, method="als")
         dt = time.perf_counter() - t
         rows["mtd als"].append(
             (dt, _rel(res.decomposition.to_tensor(), target), dt / res.n_iter, res.n_iter)
@@ -94,6 +109,28 @@ def bench_tt(N, M, R, repeats):
         tt = tensor_train(target, [1] + [R] * (N - 1) + [1])
         dt = time.perf_counter() - t
         rows["tensorly tensor_train"].append((dt, _rel(tl.tt_to_tensor(tt), target)))
+    return rows
+
+
+def _sweep_models(N, seed):
+    TD = mtd.TreeDecomposition
+    if N == 16:
+        T, Tb = mtd.ModeTree.baseline(4), mtd.ModeTree.swapped(4, 2)
+        mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+        yield "mixed", mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=4, seed=seed)
+    yield "eq3 balanced", TD.random(mtd.ModeTree.balanced(N), M=2, r=4, seed=seed)
+    yield "TT (ht linear)", TD.random(mtd.ModeTree.linear(N), M=2, r=4, form="ht", seed=seed)
+
+
+def bench_sweep(N, repeats):
+    rows = {}
+    targets = dict(_sweep_models(N, 0))
+    for rep in range(repeats):
+        for name, model in _sweep_models(N, 300 + rep):
+            A = targets[name].to_tensor()
+            t = time.perf_counter()
+            res = mtd.fit(model, A, method="als", max_iter=2, tol=0.0)
+            rows.setdefault(name, []).append((time.perf_counter() - t) / res.n_iter)
     return rows
 
 
@@ -107,9 +144,16 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path)
+    p.add_argument("--only", default="cp,tt,sweep", help="comma-separated: cp, tt, sweep")
+    p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
     a = p.parse_args(argv)
+    only = set(a.only.split(","))
     cp_cases = [(3, 10, 3, 20)] if a.quick else [(3, 10, 3, 50), (3, 20, 5, 50), (4, 8, 3, 50)]
     tt_cases = [(5, 3, 2)] if a.quick else [(5, 3, 2), (6, 4, 3), (8, 3, 2)]
+    sweep_sizes = [12] if a.quick else [12, 16]
+    cp_cases = cp_cases if "cp" in only else []
+    tt_cases = tt_cases if "tt" in only else []
+    sweep_sizes = sweep_sizes if "sweep" in only else []
     report = {
         "command": " ".join(["python", "benchmarks/bench_fit.py", *(argv or sys.argv[1:])]),
         "machine": platform.platform(),
@@ -122,6 +166,8 @@ def main(argv=None):
         rows = bench_cp(N, M, R, sweeps, a.repeats)
         name = f"CP N={N} M={M} R={R} x{sweeps}"
         for who, vals in rows.items():
+            if not vals:
+                continue
             t = _summ([v[0] for v in vals])
             e = _summ([v[1] for v in vals])
             print(
@@ -145,6 +191,12 @@ def main(argv=None):
                 f"{e[0]:.1e} ({e[1]:.1e}..{e[2]:.1e}){extra}"
             )
             report["cases"].append({"case": name, "contender": who, "total": t, "error": e})
+    for N in sweep_sizes:
+        for name, vals in bench_sweep(N, a.repeats).items():
+            t = _summ(vals)
+            case = f"sweep N={N} M=2 r=4 {name}"
+            print(f"{case:<40} mtd als {t[0]:.2e} s/sweep ({t[1]:.1e}..{t[2]:.1e})")
+            report["cases"].append({"case": case, "contender": "mtd als", "per_sweep": t})
     if a.out:
         a.out.write_text(json.dumps(report, indent=1))
 

@@ -14,11 +14,15 @@ import mtd
 from mtd.decompositions import grid_entries
 from mtd.decompositions._gradient import (
     backward,
+    compressed_design,
     design_matrix,
     forward,
     gradients,
+    jacobian,
     point_design,
+    point_factors,
     point_layout,
+    refresh,
 )
 from mtd.decompositions.fitting import _rebuild, _trainable
 
@@ -120,6 +124,67 @@ def test_point_design_is_the_jacobian(name):
             )
 
 
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_jacobian_matches_finite_differences(name):
+    """LM's Jacobian over all fitted arrays (tied ones summed) against central differences."""
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 20, 8)
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    shapes = {k: v.shape for k, v in params.items()}
+    J = jacobian(forward(d.plan, point_layout(d.plan, idx, dedup=False), params), shapes)
+    assert J.shape == (len(pts), sum(v.size for v in params.values()))
+    h, col = 1e-6, 0
+    rng = np.random.default_rng(9)
+    for key, arr in params.items():
+        for flat in rng.choice(arr.size, size=min(arr.size, 3), replace=False):
+            e = np.zeros_like(arr)
+            e.flat[flat] = h
+            up = grid_entries(_rebuild(d, {**params, key: arr + e}), pts)
+            down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
+            np.testing.assert_allclose(J[:, col + flat], (up - down) / (2 * h), atol=1e-6)
+        col += arr.size
+
+
+@pytest.mark.parametrize("name", ["mixed-product", "ht-linear", "colt-star", "eq3-outputs"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_compressed_design_has_the_designs_normal_equations(name, dense):
+    """ALS's compressed least-squares problem: KᵀK = JᵀJ and Kᵀc = Jᵀres, for the per-point
+    design matrix J of the reverse pass (:func:`design_matrix`)."""
+    d = ARCHITECTURES[name]()
+    if dense:
+        pts = np.indices(d.plan.shape).reshape(d.plan.n_modes, -1).T
+    else:
+        pts = _points(d, 50, 10)[0]
+    idx = {m: pts[:, j] for j, m in enumerate(d.plan.modes)}
+    res = np.random.default_rng(11).normal(size=len(pts))
+    uses = backward(forward(d.plan, point_layout(d.plan, idx, dedup=False), {}), np.ones(len(pts)))
+    tabled = forward(d.plan, point_layout(d.plan, idx, dedup=True), {})
+    for a in _trainable(d.plan):
+        if any(u.key == id(a) and u.rows is not None for u in uses):
+            continue
+        J = design_matrix(uses, id(a))
+        K, c = compressed_design(*point_factors(tabled, id(a)), res)
+        scale = max(1.0, float(np.abs(J.T @ J).max()))
+        np.testing.assert_allclose(K.T @ K, J.T @ J, atol=1e-12 * scale)
+        np.testing.assert_allclose(K.T @ c, J.T @ res, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ARCHITECTURES if "tied" not in n))
+def test_refresh_equals_a_fresh_forward(name):
+    """Updating one array and refreshing the tape gives the tape of a fresh forward pass."""
+    d = ARCHITECTURES[name]()
+    idx = _points(d, 30, 12)[1]
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    layout = point_layout(d.plan, idx, dedup=True)
+    tape = forward(d.plan, layout, params)
+    rng = np.random.default_rng(13)
+    for key in list(params)[::2]:
+        params[key] = params[key] + rng.normal(size=params[key].shape)
+        refresh(tape, key)
+        fresh = forward(d.plan, layout, dict(params))
+        np.testing.assert_allclose(tape.out, fresh.out, rtol=1e-13, atol=1e-14)
+
+
 def test_discretizer_gradient_matches_finite_differences():
     d = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, seed=20)
     pts, idx = _points(d, 25, 4)
@@ -169,7 +234,7 @@ def test_als_recovers_planted_cp():
     planted = TD.random(star, M=4, r=3, form="colt", seed=0, r_input=4)
     models = [TD.random(star, M=4, r=3, form="colt", seed=s, r_input=4) for s in (1, 2, 3)]
     res = _best(models, planted.to_tensor())
-    assert res.method == "als"
+    assert res.method in ("als", "als+lm")  # the default "auto": ALS, then LM if it slows
     assert _full_error(res, planted) < 1e-10
 
 
@@ -180,8 +245,12 @@ def test_als_recovers_planted_tensor_train():
     res = mtd.fit(model, planted.to_tensor())
     assert res.converged
     assert _full_error(res, planted) < 1e-10
-    # the reported error is the fitted tensor's, up to rounding in a different evaluation order
-    assert res.relative_error == pytest.approx(_full_error(res, planted), rel=0.5)
+    # the reported error is the fitted tensor's, up to rounding in a different evaluation
+    # order (compared where it is far above rounding: after one sweep from a worse start)
+    assert abs(res.relative_error - _full_error(res, planted)) < 1e-11
+    one = mtd.fit(TD.random(lin, M=3, r=2, form="ht", seed=4), planted.to_tensor(), max_iter=1)
+    assert one.relative_error > 1e-6
+    assert one.relative_error == pytest.approx(_full_error(one, planted), rel=1e-6)
 
 
 def test_als_recovers_planted_eq3_tree():
@@ -219,6 +288,67 @@ def test_als_on_mixed_descends_monotonically():
     assert all(b <= a * (1 + 1e-12) for a, b in zip(res.loss, res.loss[1:], strict=False))
     assert res.loss[-1] < 0.1 * res.loss[0]
     assert res.relative_error == pytest.approx(_full_error(res, planted), rel=1e-6)
+
+
+def test_lm_converges_locally_on_mixed_where_als_crawls():
+    """Near a planted mixed decomposition (every array moved by 0.1% of its mean size),
+    Levenberg-Marquardt reaches 1e-10; ALS does not in as many sweeps.  Three planted
+    targets; measured: seeds 0 and 2 reach 1e-10 (in 31 and 57 steps), seed 1 stops at
+    1.1e-9 after 100; the ALS fits stay above 1e-5.  Asserted: at least 2 of 3."""
+    reached = 0
+    for seed in range(3):
+        planted = _mixed(3, 2, 2, seed=seed)
+        rng = np.random.default_rng(seed + 10)
+        start = _rebuild(
+            planted,
+            {
+                id(a): a + 1e-3 * np.abs(a).mean() * rng.normal(size=a.shape)
+                for a in _trainable(planted.plan)
+            },
+        )
+        lm = mtd.fit(start, planted.to_tensor(), method="lm", max_iter=100)
+        assert all(b <= a for a, b in zip(lm.loss, lm.loss[1:], strict=False))  # kept steps
+        reached += _full_error(lm, planted) < 1e-10
+        if seed == 0:
+            als = mtd.fit(start, planted.to_tensor(), method="als", max_iter=30)
+            assert als.relative_error > 1e3 * lm.relative_error
+    assert reached >= 2
+
+
+def test_lm_recovers_planted_trees_from_nearby_and_with_completion():
+    T = mtd.ModeTree.balanced(10)
+    planted = TD.random(T, M=2, r=2, seed=0, r_input=2)
+    A = planted.to_tensor()
+    rng = np.random.default_rng(1)
+    start = _rebuild(
+        planted,
+        {id(a): a * (1 + 1e-2 * rng.normal(size=a.shape)) for a in _trainable(planted.plan)},
+    )
+    res = mtd.fit(start, A, method="lm", max_iter=100)
+    assert res.method == "lm" and _full_error(res, planted) < 1e-10
+    mask = rng.random(A.shape) < 0.6
+    res = mtd.fit(start, A, observed=mask, method="lm", max_iter=100)
+    assert _full_error(res, planted) < 1e-10
+
+
+@pytest.mark.slow
+def test_auto_recovers_planted_trees_from_random_starts_at_the_measured_rate():
+    """From random starts the landscape has swamps: five starts per target (seeds 101-105,
+    N = 10, M = 2, r = 2, ``method="auto"``, 200 iterations).  Measured: the balanced eq. 3
+    tree 2 of 5 below 1e-10 (the others stall at 2e-2..9e-2), the tensor train 2 of 5
+    (two more stop near 1e-8, where the fitted factors' norms differ by 1e13 and rounding
+    in the evaluation dominates; one stalls at 2e-3).  Asserted at those rates."""
+    cases = [
+        (mtd.ModeTree.balanced(10), "eq3", 2),
+        (mtd.ModeTree.linear(10), "ht", 2),
+    ]
+    for tree, form, rate in cases:
+        planted = TD.random(tree, M=2, r=2, form=form, seed=0, r_input=2)
+        ok = 0
+        for s in range(101, 106):
+            model = TD.random(tree, M=2, r=2, form=form, seed=s, r_input=2)
+            ok += _full_error(mtd.fit(model, planted.to_tensor(), max_iter=200), planted) < 1e-10
+        assert ok >= rate, (tree, ok)
 
 
 def test_lbfgs_on_relu_decreases_loss_and_reports_it():

@@ -55,8 +55,12 @@ __all__ = [
     "design_matrix",
     "forward",
     "gradients",
+    "jacobian",
+    "compressed_design",
     "point_design",
+    "point_factors",
     "point_layout",
+    "refresh",
     "use_counts",
 ]
 
@@ -137,7 +141,7 @@ def point_layout(plan: Plan, indices: Mapping[int, np.ndarray], *, dedup: bool) 
 
 @dataclass
 class Tape:
-    """What :func:`forward` keeps for :func:`backward`."""
+    """What :func:`forward` keeps for :func:`backward` (and :func:`refresh` updates)."""
 
     plan: Plan
     params: Mapping[int, np.ndarray]
@@ -146,6 +150,8 @@ class Tape:
     records: list[Any] = field(default_factory=list)
     out_inputs: list[np.ndarray] = field(default_factory=list)
     out: np.ndarray | None = None
+    values: list[Any] = field(default_factory=list)
+    """Per step, what it wrote: a slot's table (a pair of tables for a swap)."""
 
 
 def _gather(table: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
@@ -213,6 +219,94 @@ def _outer(xs: list[np.ndarray]) -> list[np.ndarray]:
     return outs
 
 
+def _writers(plan: Plan) -> tuple[list[tuple[tuple[int, int], ...]], tuple[tuple[int, int], ...]]:
+    """Where every slot a step reads was last written, and the same for the output terms.
+
+    Pairs ``(step, part)``: ``part`` is 0 or 1 for a swap's two slots, else 0.
+    """
+    key = ("writers",)
+    if key in plan.cache:
+        return plan.cache[key]
+    last: dict[int, tuple[int, int]] = {}
+    reads: list[tuple[tuple[int, int], ...]] = []
+    for i, step in enumerate(plan.steps):
+        if isinstance(step, LeafStep):
+            reads.append(())
+            last[step.slot] = (i, 0)
+        elif isinstance(step, NodeStep):
+            reads.append(tuple(last[c] for c in step.children))
+            last[step.slot] = (i, 0)
+        else:
+            s, t = step.slots
+            reads.append((last[s], last[t]))
+            last[s], last[t] = (i, 0), (i, 1)
+    out = (reads, tuple(last[t.slot] for t in plan.outputs))
+    plan.cache[key] = out
+    return out
+
+
+def _read(tape: Tape, where: tuple[int, int]) -> np.ndarray:
+    v = tape.values[where[0]]
+    return v[where[1]] if isinstance(v, tuple) else v
+
+
+def _run_step(tape: Tape, i: int, reads: tuple[tuple[int, int], ...]) -> None:
+    """Compute step ``i`` from the values it reads; store its value and record."""
+    plan, layout = tape.plan, tape.layout
+    step = plan.steps[i]
+
+    def val(a: np.ndarray) -> np.ndarray:
+        return tape.params.get(id(a), a)
+
+    if isinstance(step, LeafStep):
+        base = np.asarray(val(step.matrix), dtype=float)[layout.leaf_rows[step.slot]]
+        tape.values[i] = base if step.weight is None else base @ val(step.weight).T
+        tape.records[i] = base
+    elif isinstance(step, NodeStep):
+        ck = layout.child_rows[step.slot]
+        tables = [_read(tape, w) for w in reads]
+        ws = [val(w) for w in step.weights]
+        if step.kind == "eq3":
+            ops = [_gather(x @ w.T, r) for w, x, r in zip(ws, tables, ck, strict=True)]
+            accs = _fold(plan.g, ops)
+            tape.values[i] = accs[-1]
+            tape.records[i] = (tables, ops, accs)
+        elif step.kind == "colt":
+            kids = [_gather(x, r) for x, r in zip(tables, ck, strict=True)]
+            accs = _fold(plan.g, kids)
+            tape.values[i] = accs[-1] @ ws[0].T
+            tape.records[i] = (kids, accs)
+        else:
+            kids = [_gather(x, r) for x, r in zip(tables, ck, strict=True)]
+            outs = _outer(kids)
+            Bm = ws[0].reshape(ws[0].shape[0], -1)
+            tape.values[i] = outs[-1] @ Bm.T
+            tape.records[i] = (kids, outs)
+    elif isinstance(step, SwapStep):
+        n = step.n_channels
+        vs, vt = _read(tape, reads[0]), _read(tape, reads[1])
+        a, b = vs.copy(), vt.copy()
+        a[:, :n], b[:, :n] = vt[:, :n], vs[:, :n]
+        tape.values[i] = (a, b)
+        tape.records[i] = None
+    else:  # pragma: no cover - a step type this module does not know yet
+        raise TypeError(f"reverse mode does not support plan step {type(step).__name__}")
+
+
+def _run_outputs(tape: Tape, outs: tuple[tuple[int, int], ...]) -> None:
+    plan, layout = tape.plan, tape.layout
+    out = np.zeros(layout.n_points)
+    tape.out_inputs = []
+    for term, w in zip(plan.outputs, outs, strict=True):
+        x = _gather(_read(tape, w), layout.inverse[term.slot])
+        tape.out_inputs.append(x)
+        if term.matrix is None:
+            out += x[:, tape.output]
+        else:
+            out += x @ tape.params.get(id(term.matrix), term.matrix)[tape.output]
+    tape.out = out
+
+
 def forward(
     plan: Plan,
     layout: Layout,
@@ -229,52 +323,37 @@ def forward(
     check_allocation(
         (3 * rows + B, max(plan.slot_sizes.values())), 8, max_bytes=None, what="a tape"
     )
-
-    def val(a: np.ndarray) -> np.ndarray:
-        return params.get(id(a), a)
-
     tape = Tape(plan=plan, params=params, output=output, layout=layout)
-    vals: dict[int, np.ndarray] = {}
-    for step in plan.steps:
+    tape.values = [None] * len(plan.steps)
+    tape.records = [None] * len(plan.steps)
+    reads, outs = _writers(plan)
+    for i in range(len(plan.steps)):
+        _run_step(tape, i, reads[i])
+    _run_outputs(tape, outs)
+    return tape
+
+
+def refresh(tape: Tape, key: int) -> Tape:
+    """Update ``tape`` in place after the array ``key`` changed in ``tape.params``.
+
+    Only the steps that use the array or read a value depending on it are recomputed
+    (for a tree: the path from the array's node to the root), so one update of an
+    alternating sweep costs a path, not a forward pass.
+    """
+    plan = tape.plan
+    reads, outs = _writers(plan)
+    dirty: set[int] = set()
+    for i, step in enumerate(plan.steps):
         if isinstance(step, LeafStep):
-            base = np.asarray(val(step.matrix), dtype=float)[layout.leaf_rows[step.slot]]
-            vals[step.slot] = base if step.weight is None else base @ val(step.weight).T
-            tape.records.append(base)
+            uses = step.weight is not None and id(step.weight) == key
         elif isinstance(step, NodeStep):
-            ck = layout.child_rows[step.slot]
-            tables = [vals[s] for s in step.children]
-            ws = [val(w) for w in step.weights]
-            if step.kind == "eq3":
-                ops = [_gather(x @ w.T, r) for w, x, r in zip(ws, tables, ck, strict=True)]
-                accs = _fold(plan.g, ops)
-                vals[step.slot] = accs[-1]
-                tape.records.append((tables, ops, accs))
-            elif step.kind == "colt":
-                kids = [_gather(x, r) for x, r in zip(tables, ck, strict=True)]
-                accs = _fold(plan.g, kids)
-                vals[step.slot] = accs[-1] @ ws[0].T
-                tape.records.append((kids, accs))
-            else:
-                kids = [_gather(x, r) for x, r in zip(tables, ck, strict=True)]
-                outs = _outer(kids)
-                Bm = ws[0].reshape(ws[0].shape[0], -1)
-                vals[step.slot] = outs[-1] @ Bm.T
-                tape.records.append((kids, outs))
-        elif isinstance(step, SwapStep):
-            s, t = step.slots
-            n = step.n_channels
-            a, b = vals[s].copy(), vals[t].copy()
-            a[:, :n], b[:, :n] = vals[t][:, :n], vals[s][:, :n]
-            vals[s], vals[t] = a, b
-            tape.records.append(None)
-        else:  # pragma: no cover - a step type this module does not know yet
-            raise TypeError(f"reverse mode does not support plan step {type(step).__name__}")
-    out = np.zeros(B)
-    for term in plan.outputs:
-        x = _gather(vals[term.slot], layout.inverse[term.slot])
-        tape.out_inputs.append(x)
-        out += x[:, output] if term.matrix is None else x @ val(term.matrix)[output]
-    tape.out = out
+            uses = any(id(w) == key for w in step.weights)
+        else:
+            uses = False
+        if uses or any(w[0] in dirty for w in reads[i]):
+            dirty.add(i)
+            _run_step(tape, i, reads[i])
+    _run_outputs(tape, outs)
     return tape
 
 
@@ -386,6 +465,35 @@ def design_matrix(uses: list[Use], key: int, rows: slice | None = None) -> np.nd
     return (left[:, :, None] * right[:, None, :]).reshape(left.shape[0], -1)
 
 
+def jacobian(tape: Tape, shapes: Mapping[int, tuple[int, ...]]) -> np.ndarray:
+    """``J`` with ``J[b] = d out[b] / d θ`` for ``θ`` the arrays of ``shapes`` flattened in order.
+
+    One reverse pass with seed 1 (:func:`backward`); the column block of an array is the sum
+    of its uses' per-point design matrices (:func:`design_matrix`), so tied arrays get the
+    sum over their uses.  The tape must be per point (``dedup=False``).
+    """
+    lay = tape.layout
+    assert all(v is None for v in lay.inverse.values()), "jacobian needs a per-point layout"
+    B = lay.n_points
+    offsets: dict[int, int] = {}
+    total = 0
+    for k, shape in shapes.items():
+        offsets[k] = total
+        total += math.prod(shape)
+    check_allocation((B, total), 8, max_bytes=None, what="a Jacobian")
+    J = np.zeros((B, total))
+    for u in backward(tape, np.ones(B)):
+        if u.key not in offsets or u.index is not None:
+            continue
+        o, q = offsets[u.key], u.right.shape[1]
+        if u.rows is not None:
+            J[:, o + u.rows * q : o + (u.rows + 1) * q] += u.left[:, :1] * u.right
+        else:
+            p = u.left.shape[1]
+            J[:, o : o + p * q] += (u.left[:, :, None] * u.right[:, None, :]).reshape(B, -1)
+    return J
+
+
 def use_counts(plan: Plan) -> dict[int, int]:
     """How many times each array (by ``id``) appears in the plan's steps and outputs."""
     counts: dict[int, int] = {}
@@ -428,6 +536,20 @@ def point_design(tape: Tape, key: int) -> np.ndarray:
     Works with either layout: the adjoint is carried *per point* only through the steps
     whose value depends on the array (a path to the outputs), gathering the tables.
     """
+    left, table, rows = point_factors(tape, key)
+    B = left.shape[0]
+    right = _gather(table, rows)
+    check_allocation((B, left.shape[1] * right.shape[1]), 8, max_bytes=None, what="a design matrix")
+    return (left[:, :, None] * right[:, None, :]).reshape(B, -1)
+
+
+def point_factors(tape: Tape, key: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The factors of :func:`point_design`: ``J[b] = left[b] ⊗ table[rows[b]]``.
+
+    ``left`` is per point; ``table`` is a table of the plan (few distinct rows under a
+    deduplicated layout), so normal equations can be grouped by its rows
+    (:func:`compressed_design`).  ``rows`` ``None``: one table row per point.
+    """
     plan, lay = tape.plan, tape.layout
     B = lay.n_points
 
@@ -439,9 +561,9 @@ def point_design(tape: Tape, key: int) -> np.ndarray:
 
     for term, x in zip(plan.outputs, tape.out_inputs, strict=True):
         if term.matrix is not None and id(term.matrix) == key:
-            J = np.zeros((B, *term.matrix.shape))
-            J[:, tape.output] = x
-            return J.reshape(B, -1)
+            e = np.zeros((B, term.matrix.shape[0]))
+            e[:, tape.output] = 1.0
+            return e, x, None
     owner = next(
         i
         for i, st in enumerate(plan.steps)
@@ -509,18 +631,60 @@ def point_design(tape: Tape, key: int) -> np.ndarray:
     d = adj.get(step.slot, np.zeros((B, plan.slot_sizes[step.slot])))
     rec = tape.records[owner]
     if isinstance(step, LeafStep):
-        left, right = d, gat(rec, step.slot)
-    elif step.kind == "eq3":
+        return d, rec, lay.inverse[step.slot]
+    if step.kind == "eq3":
         tables, ops, accs = rec
         j = next(j for j, w in enumerate(step.weights) if id(w) == key)
         dops = _fold_back(
             plan.g, [gat(o, step.slot) for o in ops], [gat(a, step.slot) for a in accs], d
         )
         child = step.children[j]
-        left, right = dops[j], gat(tables[j], child)
-    elif step.kind == "colt":
-        left, right = d, gat(rec[1][-1], step.slot)
-    else:
-        left, right = d, gat(rec[1][-1], step.slot)
-    check_allocation((B, left.shape[1] * right.shape[1]), 8, max_bytes=None, what="a design matrix")
-    return (left[:, :, None] * right[:, None, :]).reshape(B, -1)
+        return dops[j], tables[j], lay.inverse[child]
+    return d, rec[1][-1], lay.inverse[step.slot]
+
+
+def compressed_design(
+    left: np.ndarray, table: np.ndarray, rows: np.ndarray | None, res: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(K, c)``: ``‖K δ − c‖² = ‖J δ − res‖² − const`` for ``J[b] = left[b] ⊗ table[rows[b]]``.
+
+    The points reading table row ``t`` contribute ``L_t ⊗ table[t]`` to ``J``; with
+    ``L_tᵀL_t = R_tᵀR_t`` (a batched QR of the groups when all have one size, as for a
+    dense target; else an eigendecomposition of the ``p × p`` Grams) they are replaced
+    by the ``p`` rows ``R_t ⊗ table[t]``, so ``K`` has ``n·p`` rows for ``n`` table rows
+    instead of one per point: the Khatri-Rao structure that ALS for CP exploits, kept in
+    square-root form so the solve sees ``J``'s conditioning (not that of ``JᵀJ``).
+    """
+    B, p = left.shape
+    n, q = table.shape
+    if rows is None or n * p >= B:
+        K = (left[:, :, None] * _gather(table, rows)[:, None, :]).reshape(B, -1)
+        return K, res
+    check_allocation((n * p, p * q + p + 1), 8, max_bytes=None, what="a compressed design")
+    counts = np.bincount(rows, minlength=n)
+    if counts.min() == counts.max():
+        # every row read equally often (a dense target): one batched QR of the groups
+        order = np.argsort(rows, kind="stable")
+        m = int(counts[0])
+        Q, R = np.linalg.qr(left[order].reshape(n, m, p))
+        c = np.einsum("tmk,tm->tk", Q, res[order].reshape(n, m))
+        k = R.shape[1]
+        return (R[:, :, :, None] * table[:, None, None, :]).reshape(n * k, p * q), c.reshape(-1)
+    S = np.empty((n, p, p))
+    for i in range(p):
+        for j in range(i, p):
+            w = left[:, i] * left[:, j]
+            S[:, i, j] = S[:, j, i] = np.bincount(rows, weights=w, minlength=n)
+    H = np.empty((n, p))
+    for i in range(p):
+        H[:, i] = np.bincount(rows, weights=res * left[:, i], minlength=n)
+    e, V = np.linalg.eigh(S)  # S_t = V_t diag(e_t) V_tᵀ
+    e = np.maximum(e, 0.0)
+    root = np.sqrt(e)
+    root = np.where(root > 1e-8 * root.max(axis=1, keepdims=True), root, 0.0)  # rounding
+    R = root[:, :, None] * V.transpose(0, 2, 1)  # R_t = diag(√e_t) V_tᵀ
+    proj = np.einsum("tji,tj->ti", V, H)  # V_tᵀ H_t
+    big = root > 1e-8 * np.maximum(root.max(axis=1, keepdims=True), 1e-300)
+    c = np.where(big, proj / np.where(big, root, 1.0), 0.0)
+    K = (R[:, :, :, None] * table[:, None, None, :]).reshape(n * p, p * q)
+    return K, c.reshape(-1)

@@ -17,11 +17,26 @@ Methods (:data:`FIT_METHODS`):
   that array, ``A[d] = ⟨J_d, X⟩ + c_d``; ``J`` is read off the reverse pass over the
   plan (:mod:`mtd.decompositions._gradient`) and the update is the exact
   least-squares solution (minimum-norm when ``J`` is rank deficient).  One sweep
-  updates every array once, bottom-up.
+  updates every array once, bottom-up.  ``J_d = left_d ⊗ x_t`` where ``x_t`` is a row of
+  the table the array reads (few distinct rows), so the problem is compressed to one
+  block of rows per table row (:func:`~mtd.decompositions._gradient.compressed_design`),
+  and after an update only the steps depending on the array are recomputed.
+* ``"lm"`` — Levenberg-Marquardt (damped Gauss-Newton) over *all* arrays at once.  The
+  Jacobian's column block of an array is that array's design matrix ``J`` above, all of
+  them from one per-point reverse pass; it is reduced by a tall-skinny QR over chunks of
+  points and every damped step is solved through an SVD of the scaled factor, truncated
+  at the model's symmetries.  Any ``g``, tied weights allowed.  It converges fast near a
+  solution where ALS crawls (mixed decompositions), at ``O(K P²)`` per step for ``K``
+  points and ``P`` fitted numbers.
+* ``"auto"`` — ALS sweeps while each removes at least a tenth of the error (at most
+  20), then Levenberg-Marquardt for the remaining iterations (``P`` up to 4000;
+  beyond, ALS only).
 * ``"lbfgs"`` — SciPy's L-BFGS-B on the same loss with the reverse-mode gradient;
   any ``g``, tied weights allowed.
 
-The default is ``"als"`` where it applies and ``"lbfgs"`` otherwise.
+The default is ``"auto"`` for ``g = "product"`` without tied weights and ``"lbfgs"``
+otherwise.  All are local methods: from random starts they can stall in swamps or
+local minima (several starts help); the tests document the measured recovery rates.
 """
 
 from __future__ import annotations
@@ -38,17 +53,29 @@ from .._config import check_allocation
 from .._typing import Seed
 from .._validation import check_int
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
-from ._gradient import backward, forward, gradients, point_design, point_layout, use_counts
+from ._gradient import (
+    backward,
+    compressed_design,
+    forward,
+    gradients,
+    jacobian,
+    point_factors,
+    point_layout,
+    refresh,
+    use_counts,
+)
 from ._plan import LeafStep, NodeStep, Plan
 from .mixed import MixedDecomposition
 from .tree import TreeDecomposition
 
 __all__ = ["FIT_METHODS", "FitResult", "fit"]
 
-FitMethod = Literal["als", "lbfgs"]
+FitMethod = Literal["auto", "als", "lm", "lbfgs"]
 
 FIT_METHODS: dict[str, str] = {
+    "auto": "ALS sweeps while they make fast progress, then Levenberg-Marquardt (g = 'product')",
     "als": "alternating least squares (g = 'product', no tied weights); exact per array",
+    "lm": "Levenberg-Marquardt over all arrays at once (Gauss-Newton, damped; any g)",
     "lbfgs": "L-BFGS-B on the squared error with reverse-mode gradients (any g)",
 }
 """The fitting methods by name."""
@@ -71,7 +98,8 @@ class FitResult:
     converged : bool
         Whether the stopping test held before ``max_iter`` was reached.
     method : str
-        The method used.
+        The method used: ``"als"``, ``"lm"``, ``"lbfgs"``, or for ``method="auto"`` what
+        ran, ``"als"`` or ``"als+lm"`` (ALS sweeps, then Levenberg-Marquardt).
     n_iter : int
         Sweeps or iterations done.
     seconds : float
@@ -227,21 +255,6 @@ def _rel(out: np.ndarray, y: np.ndarray, ynorm: float) -> float:
 Runner = Callable[..., tuple[list[float], bool, int]]
 
 
-def _solve(J: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Least squares ``min ‖J x − rhs‖`` (minimum norm), by normal equations when ``J`` is big."""
-    if J.nbytes <= _CHUNK_BYTES:
-        return np.linalg.lstsq(J, rhs, rcond=None)[0]
-    n = J.shape[1]
-    G = np.zeros((n, n))
-    h = np.zeros(n)
-    step = max(1, _CHUNK_BYTES // (8 * n))
-    for start in range(0, len(rhs), step):
-        rows = slice(start, start + step)
-        G += J[rows].T @ J[rows]
-        h += J[rows].T @ rhs[rows]
-    return np.linalg.lstsq(G, h, rcond=None)[0]
-
-
 def _als(
     plan: Plan,
     idx: dict[int, np.ndarray],
@@ -252,7 +265,13 @@ def _als(
     max_iter: int,
     tol: float,
     rng: np.random.Generator | None,
+    slow: float | None = None,
 ) -> tuple[list[float], bool, int]:
+    """Sweeps of exact per-array least squares.
+
+    ``slow``: also stop (not converged) once a sweep leaves more than this fraction of the
+    error (``"auto"`` then hands over to Levenberg-Marquardt).
+    """
     keys = list(params)
     ynorm = float(np.linalg.norm(y)) or 1.0
     layout = point_layout(plan, idx, dedup=True)
@@ -262,17 +281,19 @@ def _als(
     for it in range(1, max_iter + 1):
         order = keys if rng is None else [keys[i] for i in rng.permutation(len(keys))]
         for key in order:
-            x = params[key]
-            J = point_design(tape, key)
+            # exact least squares for this array: J δ ≈ y − A, with J = left ⊗ table
             assert tape.out is not None
-            offset = tape.out - J @ x.ravel()
-            params[key] = _solve(J, y - offset).reshape(x.shape)
-            tape = forward(plan, layout, params, output=output)
+            K, c = compressed_design(*point_factors(tape, key), y - tape.out)
+            delta = np.linalg.lstsq(K, c, rcond=None)[0]
+            params[key] = params[key] + delta.reshape(params[key].shape)
+            refresh(tape, key)
         assert tape.out is not None
         history.append(_rel(tape.out, y, ynorm))
         prev, cur = history[-2], history[-1]
         if cur <= tol or prev - cur <= tol * prev:
             return history, True, it
+        if slow is not None and cur > slow * prev:
+            return history, False, it
     return history, False, max_iter
 
 
@@ -329,7 +350,169 @@ def _lbfgs(
     return history, bool(res.success) or final <= tol, int(res.nit)
 
 
-_RUNNERS: dict[str, Runner] = {"als": _als, "lbfgs": _lbfgs}
+def _triangular_factor(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    shapes: dict[int, tuple[int, ...]],
+    *,
+    output: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``R`` and ``c`` with ``JᵀJ = RᵀR`` and ``Jᵀ(A − y) = Rᵀc``, over all fitted arrays.
+
+    A QR factorization of ``[J | A − y]`` accumulated over chunks of points (tall-skinny
+    QR), so the Jacobian is never held whole and, unlike the normal equations ``JᵀJ``, the
+    conditioning is that of ``J`` (the models' scaling symmetries make it poor).
+    """
+    P = sum(math.prod(s) for s in shapes.values())
+    check_allocation((2 * P + 2, P + 1), 8, max_bytes=None, what="the Gauss-Newton factor")
+    R = np.zeros((0, P + 1))
+    width = P + 1 + 4 * max(plan.slot_sizes.values()) * (len(plan.steps) + 1)
+    step = max(P + 1, _CHUNK_BYTES // (8 * width))
+    for start in range(0, len(y), step):
+        sub = {m: v[start : start + step] for m, v in idx.items()}
+        tape = forward(plan, point_layout(plan, sub, dedup=False), params, output=output)
+        assert tape.out is not None
+        block = np.empty((len(tape.out), P + 1))
+        block[:, :P] = jacobian(tape, shapes)
+        block[:, P] = tape.out - y[start : start + step]
+        R = np.asarray(np.linalg.qr(np.vstack([R, block]), mode="r"))
+    R = np.vstack([R, np.zeros((max(0, P + 1 - len(R)), P + 1))])[: P + 1]
+    return R[:P, :P], R[:P, P]
+
+
+def _lm(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    *,
+    output: int,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator | None,
+) -> tuple[list[float], bool, int]:
+    """Levenberg-Marquardt over all arrays at once (Marquardt's diagonal scaling).
+
+    The step solves ``(JᵀJ + λ D) δ = −Jᵀr`` with ``D`` the diagonal of ``JᵀJ``, through
+    an SVD of the scaled triangular factor of ``J`` (never ``JᵀJ`` itself, whose condition
+    is the square of ``J``'s), truncated at :data:`_SV_CUTOFF`: the scaling symmetries of a
+    multilinear model make ``J`` rank deficient.  A step is kept when it lowers the loss;
+    then ``λ`` shrinks tenfold (if the gain ratio exceeds 1/4), else it grows tenfold.
+    """
+    del rng
+    keys = list(params)
+    shapes = {k: params[k].shape for k in keys}
+    sizes = [params[k].size for k in keys]
+    splits = np.cumsum(sizes)[:-1]
+    ynorm = float(np.linalg.norm(y)) or 1.0
+    layout = point_layout(plan, idx, dedup=True)
+
+    def sq(p: dict[int, np.ndarray]) -> float:
+        tape = forward(plan, layout, p, output=output)
+        assert tape.out is not None
+        r = tape.out - y
+        return float(r @ r)
+
+    f = sq(params)
+    history = [math.sqrt(f) / ynorm]
+    lam = 1e-3
+    for it in range(1, max_iter + 1):
+        if history[-1] <= tol:
+            return history, True, it - 1
+        R, c = _triangular_factor(plan, idx, y, params, shapes, output=output)
+        # Marquardt's scaling (column norms of J), then one SVD serves every damping tried
+        d = np.linalg.norm(R, axis=0)
+        d[d == 0] = 1.0
+        if not (np.all(np.isfinite(R)) and np.all(np.isfinite(c))):
+            return history, False, it - 1  # the weights overflowed: stop where the loss was
+        try:
+            U, S, Vt = np.linalg.svd(R / d, full_matrices=False)
+        except np.linalg.LinAlgError:
+            return history, False, it - 1
+        keep = S > _SV_CUTOFF * max(float(S[0]), 1e-300)
+        S, Vt = S[keep], Vt[keep]
+        gS = S * (U[:, keep].T @ c)
+        for _ in range(60):
+            z = gS / (S * S + lam)
+            delta = -(Vt.T @ z) / d
+            predicted = float(z @ gS) - 0.5 * float((S * z) @ (S * z))
+            parts = np.split(delta, splits)
+            trial = {k: params[k] + q.reshape(shapes[k]) for k, q in zip(keys, parts, strict=True)}
+            f_new = sq(trial)
+            rho = 0.5 * (f - f_new) / predicted if predicted > 0 else -1.0
+            if f_new < f and rho > 0:
+                params.update(trial)
+                lam = lam / 10 if rho > 0.25 else lam
+                break
+            lam = max(10 * lam, 1e-12)
+        else:  # no step lowers the loss: stationary to rounding, the stopping test holds
+            return history, True, it
+        prev, f = f, f_new
+        history.append(math.sqrt(f) / ynorm)
+        if history[-1] <= tol:
+            return history, True, it
+        if prev - f <= tol * prev:
+            return history, True, it
+    return history, False, max_iter
+
+
+_SV_CUTOFF = 1e-9
+"""Levenberg-Marquardt: singular values of the scaled ``J`` below this fraction of the largest
+are taken for the model's symmetries (and rounding): the step has no component along them."""
+
+_AUTO_ALS_SWEEPS = 20
+"""``"auto"``: at most this many ALS sweeps before Levenberg-Marquardt takes over."""
+
+_AUTO_MAX_PARAMS = 4000
+"""``"auto"`` polishes with Levenberg-Marquardt only up to this many fitted numbers."""
+
+
+def _auto(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    *,
+    output: int,
+    max_iter: int,
+    tol: float,
+    rng: np.random.Generator | None,
+    _used: list[str] | None = None,
+) -> tuple[list[float], bool, int]:
+    """ALS while it makes fast progress, then Levenberg-Marquardt to polish.
+
+    ``_used`` receives what ran: ``"als"`` or ``"als+lm"``.
+    """
+    if _used is None:
+        _used = []
+    n_params = sum(a.size for a in params.values())
+    if n_params > _AUTO_MAX_PARAMS:
+        _used.append("als")
+        return _als(plan, idx, y, params, output=output, max_iter=max_iter, tol=tol, rng=rng)
+    history, converged, n = _als(
+        plan,
+        idx,
+        y,
+        params,
+        output=output,
+        max_iter=min(max_iter, _AUTO_ALS_SWEEPS),
+        tol=tol,
+        rng=rng,
+        slow=0.9,
+    )
+    if history[-1] <= tol or n >= max_iter:
+        _used.append("als")
+        return history, converged, n
+    _used.append("als+lm")
+    more, converged, m = _lm(
+        plan, idx, y, params, output=output, max_iter=max_iter - n, tol=tol, rng=rng
+    )
+    return history + more[1:], converged, n + m
+
+
+_RUNNERS: dict[str, Runner] = {"als": _als, "lbfgs": _lbfgs, "lm": _lm, "auto": _auto}
 
 
 # ---------------------------------------------------------------------------- API
@@ -357,15 +540,15 @@ def fit(
         The tensor to fit (one output of the model).
     observed : (M,) * N bool array or (K, N) int array, optional
         The entries that count (tensor completion); ``None``: every entry.
-    method : {"als", "lbfgs"}, optional
-        See :data:`FIT_METHODS`; default ``"als"`` for ``g = "product"`` without tied
-        weights, else ``"lbfgs"``.
+    method : {"auto", "als", "lm", "lbfgs"}, optional
+        See :data:`FIT_METHODS`; default ``"auto"`` (ALS, then Levenberg-Marquardt) for
+        ``g = "product"`` without tied weights, else ``"lbfgs"``.
     max_iter : int, default 200
-        Most ALS sweeps or L-BFGS-B iterations.
+        Most ALS sweeps plus Levenberg-Marquardt steps, or L-BFGS-B iterations.
     tol : float, default 1e-12
-        ALS stops when the relative error is at most ``tol`` or improves by less than
-        ``tol`` times itself in a sweep; L-BFGS-B uses ``tol²`` for SciPy's ``ftol``
-        and ``gtol``.
+        ALS and Levenberg-Marquardt stop when the relative error is at most ``tol`` or
+        improves by less than ``tol`` times itself in a sweep / step; L-BFGS-B uses
+        ``tol²`` for SciPy's ``ftol`` and ``gtol``.
     seed : None, int or numpy.random.Generator
         ALS: ``None`` updates the arrays in the plan's bottom-up order every sweep;
         otherwise each sweep uses a random order drawn from this seed.
@@ -381,10 +564,11 @@ def fit(
     ------
     InvalidArgumentError
         For a target or ``observed`` of the wrong shape, indices out of range, an
-        unknown method, or ``"als"`` where it is not exact (``g`` not the product, or
-        a tied array).
+        unknown method, or ``"als"`` / ``"auto"`` where ALS is not exact (``g`` not the
+        product, or a tied array).
     TensorTooLargeError
-        If the index list, the tape or a design matrix is over the memory limit.
+        If the index list, the tape, a design matrix or the Gauss-Newton factor is over
+        the memory limit.
 
     Examples
     --------
@@ -396,8 +580,14 @@ def fit(
     >>> planted = mtd.TreeDecomposition.random(lin, M=3, r=2, form="ht", seed=0, r_input=3)
     >>> model = mtd.TreeDecomposition.random(lin, M=3, r=2, form="ht", seed=1, r_input=3)
     >>> res = mtd.fit(model, planted.to_tensor())
-    >>> res.method, res.converged, res.relative_error < 1e-10
-    ('als', True, True)
+    >>> res.method.startswith("als"), res.converged, res.relative_error < 1e-10
+    (True, True, True)
+
+    Levenberg-Marquardt over all weights at once, from the same start:
+
+    >>> res = mtd.fit(model, planted.to_tensor(), method="lm")
+    >>> res.method, res.relative_error < 1e-10
+    ('lm', True)
 
     Completion: fit on 60% of the entries, then compare on all of them:
 
@@ -423,32 +613,35 @@ def fit(
     counts = use_counts(plan)
     tied = [a for a in arrays if counts[id(a)] > 1]
     if method is None:
-        method = "als" if plan.g == "product" and not tied else "lbfgs"
+        method = "auto" if plan.g == "product" and not tied else "lbfgs"
     if method not in _RUNNERS:
         raise InvalidArgumentError(f"method must be one of {sorted(_RUNNERS)}; got {method!r}")
-    if method == "als" and plan.g != "product":
+    if method in ("als", "auto") and plan.g != "product":
         raise InvalidArgumentError(
-            f"method 'als' needs g = 'product' (only then is the model multilinear); got "
+            f"method {method!r} needs g = 'product' (only then is the model multilinear); got "
             f"g = {plan.g!r}"
         )
-    if method == "als" and tied:
+    if method in ("als", "auto") and tied:
         raise InvalidArgumentError(
-            f"method 'als' needs every weight array used once; {len(tied)} array(s) are tied "
-            f"across nodes (use method='lbfgs')"
+            f"method {method!r} needs every weight array used once; {len(tied)} array(s) are "
+            f"tied across nodes (use method='lm' or 'lbfgs')"
         )
     idx, y = _points(plan, target, observed)
     params = {id(a): np.array(a, dtype=float) for a in arrays}
     rng = None if seed is None else np.random.default_rng(seed)
     start = time.perf_counter()
-    history, converged, n_iter = _RUNNERS[method](
-        plan, idx, y, params, output=int(output), max_iter=max_iter, tol=float(tol), rng=rng
-    )
+    kw: dict[str, Any] = {"output": int(output), "max_iter": max_iter, "tol": float(tol)}
+    used: list[str] = []
+    if method == "auto":
+        history, converged, n_iter = _auto(plan, idx, y, params, rng=rng, _used=used, **kw)
+    else:
+        history, converged, n_iter = _RUNNERS[method](plan, idx, y, params, rng=rng, **kw)
     seconds = time.perf_counter() - start
     return FitResult(
         decomposition=_rebuild(model, params),
         loss=tuple(history),
         converged=converged,
-        method=method,
+        method=used[0] if used else method,
         n_iter=n_iter,
         seconds=seconds,
     )

@@ -6,7 +6,7 @@ layers, interconnected at their common interior nodes of ``2^mix_level`` modes. 
 sizes ``r'`` from small to past Corollary 8's threshold (the channels a single network
 needs to reach the target's rank on the separating index set, :func:`mtd.separation.
 gap_report`), four models are fitted to the target's output 0 with :func:`mtd.fit`
-(alternating least squares, several random starts each):
+(ALS sweeps, then Levenberg-Marquardt; several random starts each):
 
 * ``T`` — eq. 3 on the baseline tree, size ``r'``;
 * ``T_bar`` — eq. 3 on the swapped tree;
@@ -25,7 +25,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -125,6 +125,7 @@ def approximation_experiment(
     restarts: int = 1,
     max_iter: int = 8,
     seed: int = 0,
+    method: Literal["auto", "als"] = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> ApproximationResult:
     """Fit ``T``, ``T̄``, ``T + T̄`` and the mixed decomposition to a random mixed target.
@@ -145,8 +146,10 @@ def approximation_experiment(
     restarts : int, default 1
         Random starts per model and size.
     max_iter : int, default 8
-        ALS sweeps per start.
+        Iterations per start (ALS sweeps, then Levenberg-Marquardt steps for ``"auto"``).
     seed : int, default 0
+    method : {"auto", "als"}, default "auto"
+        The :func:`mtd.fit` method: ALS sweeps then Levenberg-Marquardt, or ALS only.
     progress : callable, optional
         Called with a line of text after every fit.
 
@@ -190,7 +193,7 @@ def approximation_experiment(
             "max_iter": max_iter,
             "seed": seed,
             "threshold": threshold,
-            "method": "als",
+            "method": method,
             "rank_one_floor": floors,
         }
     )
@@ -203,7 +206,7 @@ def approximation_experiment(
             errs = res.errors.setdefault(model_name, {}).setdefault(str(s), [])
             for _ in range(restarts):
                 model = _model(model_name, T, Tb, mix, V, s, rng)
-                fitted = fit(_scale_to(model, norm), A, method="als", max_iter=max_iter)
+                fitted = fit(_scale_to(model, norm), A, method=method, max_iter=max_iter)
                 errs.append(fitted.relative_error)
                 if progress is not None:
                     progress(
