@@ -230,32 +230,20 @@ def interconnect_experiment(
     specs: dict[str, Any] = {"baseline alone": ("a", ()), "swapped alone": ("b", ())}
     for j in range(len(shared) + 1):
         specs[f"k={2 * j}"] = ("pair", tuple(sorted(shared[:j], reverse=True)))
-    res = InterconnectResult(
-        settings={
-            "dataset": dataset,
-            "T": T,
-            "L": L,
-            "channels": list(channels),
-            "g": g,
-            "epochs": epochs,
-            "seeds": list(range(seeds)),
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "weight_decay": weight_decay,
-            "n_train": len(data["x_train"]),
-            "n_test": len(data["x_test"]),
-            "split": data["split"],
-            "dilations": {"baseline": list(base), "swapped": list(swapped)},
-            "mix_layers": {k: list(v[1]) for k, v in specs.items() if v[0] == "pair"},
-            "split_seed": 12345 if dataset == "digits" else None,
-        }
-    )
     train_kw = {
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         "weight_decay": weight_decay,
     }
+    res = InterconnectResult(
+        settings={
+            **_protocol_settings(dataset, T, L, channels, seeds, data, g=g, **train_kw),
+            "dilations": {"baseline": list(base), "swapped": list(swapped)},
+            "mix_layers": {k: list(v[1]) for k, v in specs.items() if v[0] == "pair"},
+            "split_seed": 12345 if dataset == "digits" else None,
+        }
+    )
     start = time.perf_counter()
     for name, (which, mix) in specs.items():
 
@@ -323,30 +311,18 @@ def dilation_experiment(
                 f"every order must be a permutation of 1, 2, ..., {2 ** (L - 1)} (L = {L} for "
                 f"{dataset}, T = {T}); got {name}"
             )
-    res = InterconnectResult(
-        settings={
-            "dataset": dataset,
-            "T": T,
-            "L": L,
-            "channels": list(channels),
-            "g": g,
-            "epochs": epochs,
-            "seeds": list(range(seeds)),
-            "batch_size": batch_size,
-            "learning_rate": learning_rate,
-            "weight_decay": weight_decay,
-            "n_train": len(data["x_train"]),
-            "n_test": len(data["x_test"]),
-            "split": data["split"],
-            "orders": [list(map(int, o)) for o in orders],
-        }
-    )
     train_kw = {
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         "weight_decay": weight_decay,
     }
+    res = InterconnectResult(
+        settings={
+            **_protocol_settings(dataset, T, L, channels, seeds, data, g=g, **train_kw),
+            "orders": [list(map(int, o)) for o in orders],
+        }
+    )
     start = time.perf_counter()
     for o, name in zip(orders, names, strict=True):
 
@@ -357,6 +333,33 @@ def dilation_experiment(
     assert len({m["n_parameters"] for m in res.models.values()}) == 1, "same parameter counts"
     res.seconds = time.perf_counter() - start
     return res
+
+
+def _protocol_settings(
+    dataset: str,
+    T: int,
+    L: int,
+    channels: Any,
+    seeds: int,
+    data: dict[str, Any],
+    **protocol: Any,
+) -> dict[str, Any]:
+    """The settings both experiments record: data, architecture size and training protocol."""
+    return {
+        "dataset": dataset,
+        "T": T,
+        "L": L,
+        "channels": list(channels),
+        "g": protocol.pop("g"),
+        "epochs": protocol["epochs"],
+        "seeds": list(range(seeds)),
+        "batch_size": protocol["batch_size"],
+        "learning_rate": protocol["learning_rate"],
+        "weight_decay": protocol["weight_decay"],
+        "n_train": len(data["x_train"]),
+        "n_test": len(data["x_test"]),
+        "split": data["split"],
+    }
 
 
 def plot_interconnect(result: InterconnectResult, path: Any) -> None:
