@@ -266,7 +266,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "key = _dense(label[level] * (width + 1) + arity[level])",
         "key = _dense(arity[level])",
         ("tests/test_subtrees.py", "tests/test_witness.py", "tests/test_mincut.py"),
-        verify_catches=False,  # verify's trees have one node size per level
     ),
     M(
         "generic_rank: lower := upper",
