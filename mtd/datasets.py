@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ._sizes import check_bytes
 from ._validation import check_int
 from .errors import InvalidArgumentError, MissingDependencyError
 
@@ -51,6 +52,7 @@ def digits_sequences(*, levels: int = 4) -> tuple[np.ndarray, np.ndarray]:
     ((1797, 64, 4), (1797,), True)
     """
     levels = check_int(levels, "levels", minimum=2)
+    check_bytes((1797, 64, levels), 8, what="the one-hot digits sequences")
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -190,6 +192,7 @@ def japanese_vowels_sequences(
     length = check_int(length, "length", minimum=1)
     if length > 4096:
         raise InvalidArgumentError(f"length must be at most 4096 frames; got {length}")
+    check_bytes((640, length, 12 * levels + 1), 8, what="the one-hot JapaneseVowels sequences")
     folder = _japanese_vowels_dir()
     train, y_train = read_ts(folder / "JapaneseVowels_TRAIN.ts")
     test, y_test = read_ts(folder / "JapaneseVowels_TEST.ts")

@@ -66,3 +66,19 @@ def test_japanese_vowels_matches_sktimes_loader_and_quantizes_by_training_quanti
         assert np.all(np.diff(bins[order, d]) >= 0)
         counts = np.bincount(bins[:, d], minlength=levels) / len(frames)
         assert np.allclose(counts, 1 / levels, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("loader", "what"),
+    [
+        (datasets.digits_sequences, "digits"),
+        (datasets.japanese_vowels_sequences, "JapaneseVowels"),
+    ],
+)
+def test_huge_levels_are_refused_before_anything_is_read(monkeypatch, loader, what):
+    # the one-hot output is sized by ``levels``: a billion bins must be refused by the
+    # memory guard before the data set is looked up (no package or file is needed)
+    monkeypatch.setattr(datasets.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(mtd.TensorTooLargeError, match=what) as info:
+        loader(levels=10**9)
+    assert isinstance(info.value, MemoryError)
