@@ -45,6 +45,7 @@ def check_mincut_unequal_sizes(
     counts = {"M > r": [0, 0], "M < r": [0, 0]}  # [cases, bound reached]
     misses: list[str] = []
     for i in range(n_cases):
+        sizes: dict[frozenset[int], int] | None
         if i == 0:
             # a fixed case whose answer depends on sizes within one level: the balanced
             # binary tree over 8 modes, I the even modes (every leaf pair straddles the
