@@ -27,6 +27,15 @@ Side by side in one run, one BLAS thread each (``MTD_BENCH_THREADS=2`` for two):
 ``--probes j ...``
     the mixed decomposition certified at rank ``2^j`` by probes (``max_probes=2^j``),
     once, with the probe-matrix and rank seconds of every round.
+``--structural j ...``
+    the same mixed decomposition and ``I`` by ``generic_rank``'s default
+    (``method="auto"``: the hybrid-routed structural witness first), ``--reps`` times.
+``--mixed-fraction n``
+    ``n`` random small mixed architectures (the generator of
+    ``tests/test_certify.py``: nested mixture nodes, ``M`` in 2..4, ``r`` in {2, 4}):
+    how many the structural witness alone certifies (before: none, mixed decompositions
+    had no structural witness), how many ``generic_rank`` certifies, and the median time
+    of ``method="auto"`` against ``method="probes"``.
 
 Run ``python benchmarks/bench_issue12.py --base /path/to/old/checkout [--quick]``;
 prints Markdown tables (and, with ``--out``, JSON with every repetition).
@@ -216,10 +225,7 @@ def probe_certification(j: int) -> dict:
     """Generic rank ``2^j`` of the mixed decomposition by probes, up to ``2^j`` probes."""
     from mtd.certify import generic_rank
 
-    T = mtd.ModeTree.baseline(6)
-    Tb = mtd.ModeTree.swapped(6, 2)
-    mix = [n for n in mtd.common_interior(T, Tb) if T.depth(n) == 4]
-    d = mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=0)
+    d = _mixed_64()
     got: list = []
     I = list(range(0, 2 * j, 2))
     wall, cpu = _clock(
@@ -237,6 +243,91 @@ def probe_certification(j: int) -> dict:
         "rounds": [list(r) for r in res.rounds],
         "blas threads": os.environ["OPENBLAS_NUM_THREADS"],
     }
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def _mixed_64() -> mtd.MixedDecomposition:
+    T = mtd.ModeTree.baseline(6)
+    Tb = mtd.ModeTree.swapped(6, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if T.depth(n) == 4]
+    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=0)
+
+
+def structural_certification(j: int, reps: int) -> dict:
+    """Generic rank ``2^j`` of the 64-mode mixed decomposition by ``generic_rank``'s default."""
+    from mtd.certify import generic_rank
+
+    d = _mixed_64()
+    I = list(range(0, 2 * j, 2))
+    got: list = []
+    ts = _times(lambda: got.append(generic_rank(d, I, seed=0)), reps)
+    res = got[-1]
+    row = {
+        "j": j,
+        "times": ts,
+        "lower": res.lower,
+        "upper": res.upper,
+        "certified": res.certified,
+        "method": res.method,
+    }
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def _random_mixed(rng: np.random.Generator, case: int) -> tuple:
+    """One architecture and index set as ``tests/test_certify.py`` draws them."""
+
+    def nest(items: list) -> object:
+        items = list(items)
+        while len(items) > 1:
+            k = int(rng.integers(2, min(3, len(items)) + 1))
+            order = rng.permutation(len(items))
+            items = [items[i] for i in order]
+            items = [tuple(items[:k]), *items[k:]]
+        return items[0]
+
+    def tree(blocks: list) -> mtd.ModeTree:
+        parts = []
+        for block in blocks:
+            modes = list(block)
+            rng.shuffle(modes)
+            parts.append(nest(modes))
+        return mtd.ModeTree.from_nested(nest(parts))
+
+    N = int(rng.integers(4, 9))
+    modes = [int(x) for x in rng.permutation(N)]
+    cuts = sorted(
+        int(c) for c in rng.choice(np.arange(1, N), size=int(rng.integers(1, 3)), replace=False)
+    )
+    blocks = [modes[a:b] for a, b in zip([0, *cuts], [*cuts, N], strict=True)]
+    T, Tb = tree(blocks), tree(blocks)
+    common = [c for c in mtd.common_interior(T, Tb) if len(c) < N]
+    mix = [c for c in common if rng.random() < 0.7]
+    M, r = int(rng.integers(2, 5)), int(rng.choice([2, 4]))
+    m = mtd.MixedDecomposition.random(T, Tb, mix, M=M, r=r, seed=case)
+    I = sorted(int(i) for i in rng.choice(N, size=int(rng.integers(1, N)), replace=False))
+    return m, I
+
+
+def mixed_fraction(n: int) -> dict:
+    """Certified fractions on ``n`` random small mixed architectures, auto against probes."""
+    from mtd.certify import generic_rank
+
+    rng = np.random.default_rng(12)
+    row: dict = {"n": n, "structural": 0, "auto": 0, "probes": 0, "auto s": [], "probes s": []}
+    for case in range(n):
+        m, I = _random_mixed(rng, case)
+        t = time.perf_counter()
+        auto = generic_rank(m, I, seed=case)
+        row["auto s"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        probed = generic_rank(m, I, seed=case, method="probes")
+        row["probes s"].append(time.perf_counter() - t)
+        row["structural"] += auto.witness is not None and auto.witness.rank == auto.upper
+        row["auto"] += auto.certified
+        row["probes"] += probed.certified
+        assert auto.lower >= (auto.witness.rank if auto.witness else 0)
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -277,6 +368,19 @@ def main() -> None:
         nargs="*",
         default=[],
         help="sides n: the exact rank against python-flint's fmpz_mat (full rank and rank 8)",
+    )
+    ap.add_argument(
+        "--structural",
+        type=int,
+        nargs="*",
+        default=[],
+        help="j: rank 2^j of the 64-mode mixed decomposition by generic_rank's default",
+    )
+    ap.add_argument(
+        "--mixed-fraction",
+        type=int,
+        default=0,
+        help="n: certified fractions on n random small mixed architectures",
     )
     ap.add_argument(
         "--probes",
@@ -335,6 +439,32 @@ def main() -> None:
                 f"| 2^{g['j']}: lower {g['lower']}, certified {g['certified']} | "
                 f"{g['wall']:.1f} s | {g['cpu']:.1f} s | {rounds} |"
             )
+    structural = [structural_certification(j, args.reps) for j in args.structural]
+    if structural:
+        print()
+        print("| rank 2^j (mixed, N = 64), generic_rank default | time | certified | method |")
+        print("|---|---|---|---|")
+        for g in structural:
+            print(
+                f"| 2^{g['j']}: lower {g['lower']}, upper {g['upper']} | {_fmt(g['times'])} | "
+                f"{g['certified']} | {g['method']} |"
+            )
+    fraction = mixed_fraction(args.mixed_fraction) if args.mixed_fraction else None
+    if fraction:
+        n = fraction["n"]
+        print()
+        print(
+            "| random small mixed architectures | structural alone | auto | probes | "
+            "auto s (median) | probes s (median) |"
+        )
+        print("|---|---|---|---|---|---|")
+        print(
+            f"| {n} | {fraction['structural']} ({100 * fraction['structural'] / n:.0f} %) | "
+            f"{fraction['auto']} ({100 * fraction['auto'] / n:.0f} %) | "
+            f"{fraction['probes']} ({100 * fraction['probes'] / n:.0f} %) | "
+            f"{statistics.median(fraction['auto s']):.3g} | "
+            f"{statistics.median(fraction['probes s']):.3g} |"
+        )
     gen = [] if args.skip_generic else generic(args.reps, args.quick, args.base)
     if gen:
         print()
@@ -355,6 +485,8 @@ def main() -> None:
                     "exact": exact,
                     "generic": gen,
                     "probes": probes,
+                    "structural": structural,
+                    "mixed fraction": fraction,
                     "argv": sys.argv,
                 },
                 f,

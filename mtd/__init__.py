@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import certify, decompositions, mincut, separation, witness
+from . import certify, decompositions, hybrid_witness, mincut, separation, witness
 from ._config import get_memory_limit, memory_limit, set_memory_limit
 from .bounds import theorem7_bounds, tree_mincut_bound, trivial_bound
 from .certify import GenericRank, generic_rank
@@ -185,6 +185,7 @@ __all__ = [
     "training",
     "datasets",
     "witness",
+    "hybrid_witness",
 ]
 
 _LAZY_SUBMODULES = {

@@ -14,6 +14,16 @@ others (the theory page, §6).  Slots are classified by their modes:
   and row-side children folds the row factors into that child's weight matrix, so the
   block costs one batched matrix product.
 
+Low in the straddling part of a tree, a slot's block is kept *factored*: channel ``γ``
+is ``X_γ Y_γᵀ`` with ``X_γ`` of shape ``(rows, D_γ)`` from the row probes and ``Y_γ`` of
+shape ``(columns, D_γ)`` from the column probes (a node whose children are a row-side and
+a column-side slot has ``D = 1``; an eq. 3 node multiplies its children's weighted
+factors, so its ``D_γ = Π_c Σ_α D_{c,α}``).  While ``D`` stays at most
+:data:`FACTORED_MAX`, a node costs ``O((rows + columns) D)`` instead of
+``O(rows × columns)`` element operations; a factored block is formed only where it is
+read in full, by one exact float64 BLAS product per channel (:func:`mtd._modular.matmul_mod`),
+and the output needs only its channel ``y``.
+
 Arithmetic is modulo a prime ``p < 2**31`` in ``int64`` (residue products ``< 2**62``);
 a matrix product whose inner dimension ``k`` has ``k (p-1)² >= 2**63`` splits its right
 factor into 16-bit limbs.  Probes can be added (``grow``): only the new rows and columns
@@ -143,6 +153,78 @@ def _contribution(step: NodeStep, j: int, value: np.ndarray, p: int) -> np.ndarr
     return value
 
 
+FACTORED_MAX = 16
+"""Largest inner dimension ``D`` of a factored straddling block (module docstring):
+``rows × columns × D`` multiply-adds in BLAS form it, where the elementwise path costs
+about ten integer operations per entry and straddling node."""
+
+
+class _Factored:
+    """A straddling slot's block as ``X_γ Y_γᵀ mod p`` per channel (module docstring)."""
+
+    __slots__ = ("X", "Y")
+
+    def __init__(self, X: list[np.ndarray], Y: list[np.ndarray]):
+        self.X, self.Y = X, Y
+
+    @property
+    def width(self) -> int:
+        return max(x.shape[1] for x in self.X)
+
+    def channel(self, g: int, p: int) -> np.ndarray:
+        """Channel ``g`` of the block: ``(rows, columns)``."""
+        from ._modular import matmul_mod
+
+        return matmul_mod(self.X[g], np.ascontiguousarray(self.Y[g].T), p)
+
+    def dense(self, p: int) -> np.ndarray:
+        """The block ``(rows, columns, channels)``."""
+        return np.stack([self.channel(g, p) for g in range(len(self.X))], axis=-1)
+
+
+def _dense(v: Any, p: int) -> np.ndarray:
+    return v.dense(p) if isinstance(v, _Factored) else v
+
+
+def _factored_eq3(
+    rowv: np.ndarray | None,
+    colv: np.ndarray | None,
+    both: list[tuple[_Factored, np.ndarray]],
+    p: int,
+) -> _Factored | None:
+    """An eq. 3 node on factored children, factored (None if ``D`` would pass the cap)."""
+    size = next(
+        (W.shape[0] for _, W in both),
+        rowv.shape[1] if rowv is not None else colv.shape[1] if colv is not None else 0,
+    )
+    widths = [1] * size
+    for f, _ in both:
+        inner = sum(x.shape[1] for x in f.X)
+        widths = [w * inner for w in widths]
+    if max(widths, default=1) > FACTORED_MAX:
+        return None
+    Xs, Ys = [], []
+    for g in range(size):
+        X = None if rowv is None else rowv[:, g : g + 1]
+        Y = None if colv is None else colv[:, g : g + 1]
+        for f, W in both:
+            # Σ_α W[g, α] X_α Y_αᵀ: the weighted row factors side by side, the column ones too
+            Xc = np.concatenate([_mul(x, W[g, a], p) for a, x in enumerate(f.X)], axis=1)
+            Yc = np.concatenate(f.Y, axis=1)
+            X = Xc if X is None else _kron_rows(X, Xc, p)
+            Y = Yc if Y is None else _kron_rows(Y, Yc, p)
+        assert X is not None and Y is not None
+        Xs.append(X)
+        Ys.append(Y)
+    return _Factored(Xs, Ys)
+
+
+def _kron_rows(A: np.ndarray, B: np.ndarray, p: int) -> np.ndarray:
+    """Row-wise Kronecker product mod ``p``: ``(n, a) ⊗ (n, b) -> (n, a b)``."""
+    out = _mul(A[:, :, None], B[:, None, :], p)
+    return out.reshape(A.shape[0], -1)
+
+
 class ProbeMatrix:
     """The growing ``K × K`` matrix ``Pᵀ [[A^y]]_I Q mod p`` of a (randomized) plan.
 
@@ -218,12 +300,17 @@ class ProbeMatrix:
         """Entries ``(k, l)`` for ``k`` in ``R`` and ``l`` in ``C``: shape ``(len(R), len(C))``."""
         p = self.p
         row_rec, col_rec = self.records
-        vals: dict[int, np.ndarray] = {}
+        vals: dict[int, Any] = {}  # an (R, C, channels) block, or _Factored
         for i, step in self.both:
             if isinstance(step, SwapStep):
                 a, b = step.slots
                 n = step.n_channels
                 va, vb = vals[a], vals[b]
+                if isinstance(va, _Factored) and isinstance(vb, _Factored):
+                    vals[a] = _Factored(vb.X[:n] + va.X[n:], vb.Y[:n] + va.Y[n:])
+                    vals[b] = _Factored(va.X[:n] + vb.X[n:], va.Y[:n] + vb.Y[n:])
+                    continue
+                va, vb = _dense(va, p), _dense(vb, p)
                 vals[a] = np.concatenate([vb[..., :n], va[..., n:]], axis=-1)
                 vals[b] = np.concatenate([va[..., :n], vb[..., n:]], axis=-1)
                 continue
@@ -245,8 +332,15 @@ class ProbeMatrix:
                     parts.append(vals[c])
             if step.kind == "eq3":
                 pairs = [(vals[step.children[j]], step.weights[j]) for j in both]
-                vals[step.slot] = self._eq3(row_f, col_f, pairs)
+                got: Any = None
+                if all(isinstance(x, _Factored) for x, _ in pairs):
+                    rowv, colv = _product(row_f, p), _product(col_f, p)
+                    got = _factored_eq3(rowv, colv, pairs, p)
+                if got is None:
+                    got = self._eq3(row_f, col_f, [(_dense(x, p), W) for x, W in pairs])
+                vals[step.slot] = got
             else:
+                parts = [_dense(x, p) for x in parts]
                 vals[step.slot] = _node_value(step, parts, p)
             for c in step.children:
                 if self.last.get(c) == i and c in vals:
@@ -254,9 +348,12 @@ class ProbeMatrix:
         total: np.ndarray | None = None
         for term in self.plan.outputs:
             x = vals[term.slot]
-            if term.matrix is None:
+            if isinstance(x, _Factored) and term.matrix is None:
+                v = x.channel(self.output, p)
+            elif term.matrix is None:
                 v = x[..., self.output]
             else:
+                x = _dense(x, p)
                 row = np.ascontiguousarray(term.matrix[self.output][:, None])
                 v = mm(x, row, p)[..., 0]
             total = v if total is None else (total + v) % p

@@ -42,7 +42,9 @@ probability is below :data:`MONTE_CARLO_TARGET`; the result then carries that va
 
 For tree decompositions a **structural** witness comes first (:mod:`mtd.witness`):
 0/1 weights whose matricization is a Kronecker product of identity blocks, its rank a
-product computed exactly without forming anything, at any size.
+product computed exactly without forming anything, at any size.  For mixed
+decompositions the same construction is routed through the best hybrid tree
+(:mod:`mtd.hybrid_witness`): explicit 0/1 weights of the mixed decomposition itself.
 """
 
 from __future__ import annotations
@@ -76,19 +78,20 @@ from .decompositions._arith import check_prime
 from .decompositions._dense import dense_tensor
 from .decompositions._plan import NodeStep, Plan, check_output
 from .errors import InvalidArgumentError, TensorTooLargeError
+from .hybrid_witness import HybridWitness, _hybrid, hybrid_applicable
 from .mincut import get_any_plan, plan_mincut_bound
 from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
-from .witness import _witness
+from .witness import StructuralWitness, _witness
 
 __all__ = ["GenericRank", "generic_rank", "GENERIC_RANK_METHODS"]
 
 GENERIC_RANK_METHODS = ("auto", "structural", "probes", "materialize")
 """How :func:`generic_rank` finds its witness.  ``"auto"`` first tries the structural
-witness (:mod:`mtd.witness`: tree decompositions, any size); if that does not reach the
-upper bound it materializes a random instance when ``M^N <= MATERIALIZE_MAX`` and the
-probe matrices could reach a quarter of the tensor's entries (``4 K² > M^N`` for
-``K = min(upper, max_probes)``), and probes otherwise (measured on N = 16,
-``benchmarks/bench_certify.py``)."""
+witness (any size: :mod:`mtd.witness` for tree decompositions, :mod:`mtd.hybrid_witness`
+for mixed ones); if that does not reach the upper bound it materializes a random
+instance when ``M^N <= MATERIALIZE_MAX`` and the probe matrices could reach a quarter
+of the tensor's entries (``4 K² > M^N`` for ``K = min(upper, max_probes)``), and probes
+otherwise (measured on N = 16, ``benchmarks/bench_certify.py``)."""
 
 MONTE_CARLO_TARGET = 2.0**-40
 """Where the bounds stay apart, probe rounds are repeated with fresh weights, probes and
@@ -152,9 +155,12 @@ class GenericRank(Rich):
         (Schwartz–Zippel, multiplied over the independent draws); below
         :data:`MONTE_CARLO_TARGET` unless the time was cut short.  None with
         ``probable``.
-    witness : StructuralWitness or None
+    witness : StructuralWitness, HybridWitness or None
         The structural witness when one was built (``method="structural"`` or
-        ``"auto"`` on a tree decomposition); its ``check()`` re-derives the rank.
+        ``"auto"``): a :class:`mtd.witness.StructuralWitness` for a tree
+        decomposition, a :class:`mtd.hybrid_witness.HybridWitness` (weights of the
+        mixed decomposition routed through a hybrid tree) for a mixed one; its
+        ``check()`` re-derives the rank.
 
     Examples
     --------
@@ -467,17 +473,20 @@ def generic_rank(
             **extra,
         )
 
-    structural = None
+    structural: StructuralWitness | HybridWitness | None = None
     if method in ("auto", "structural"):
         why = _witness_scope(plan)
         if why is None:
             structural = _witness(plan, rows, y)
-            say(f"structural witness: rank {_short(structural.rank)}")  # type: ignore[union-attr]
+        elif hybrid_applicable(plan) is None:
+            structural = _hybrid(plan, rows, y)
         elif method == "structural":
             raise InvalidArgumentError(
-                f"method='structural' needs a tree decomposition with eq. 3 nodes, untied "
-                f"node weights and no dense output layer; got {why} (use method='auto')"
+                f"method='structural' needs a tree or mixed decomposition with eq. 3 nodes, "
+                f"untied node weights and no dense output layer; got {why} (use method='auto')"
             )
+        if structural is not None:
+            say(f"structural witness: rank {_short(structural.rank)}")
         if structural is not None and (structural.rank >= upper or method == "structural"):
             rep.reach(max(1, min(upper, cap)))  # done: no probe rounds to show
             rep.close()

@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--method",
         choices=("auto", "structural", "probes", "materialize"),
         default="auto",
-        help="witness: structural (trees), probe matrices, the materialized tensor, or auto",
+        help="witness: structural (tree and mixed decompositions), probe matrices, the "
+        "materialized tensor, or auto",
     )
     k.add_argument(
         "--require-certified",

@@ -220,8 +220,8 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "plan children out of order",
         "mtd/decompositions/_plan.py",
-        "children=tuple(slot[c] for c in tree.children(node)),",
-        "children=tuple(slot[c] for c in sorted(tree.children(node), key=min)),",
+        "children=tuple(slot[c] for c in children[node]),",
+        "children=tuple(slot[c] for c in sorted(children[node], key=min)),",
         ("tests/test_decompositions.py",),
     ),
     M(

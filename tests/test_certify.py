@@ -161,6 +161,37 @@ def test_probe_matrix_entries_are_contractions(make, data):
     assert np.array_equal(E, want)
 
 
+@pytest.mark.parametrize("cap", [0, 4, 2**40])
+@settings(max_examples=15)
+@given(architectures(), st.data())
+def test_factored_blocks_give_the_contractions_whatever_the_cap(cap, make, data):
+    # cap 0: every straddling block dense (the elementwise path); 4: factored low in the
+    # tree, dense above (both paths meet at a node, and at an eq. 4 exchange); 2**40:
+    # factored up to the output; each against the independent leaf-vector contraction
+    import mtd._probes as probes
+
+    d = make(0, 2)
+    rows = frozenset(data.draw(index_sets(d.n_modes)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    p = data.draw(st.sampled_from([default_prime(d.plan), P]))
+    plan = randomize_plan(d.plan, rng, p)
+    old, probes.FACTORED_MAX = probes.FACTORED_MAX, cap
+    try:
+        pm = ProbeMatrix(plan, rows, 0, p, rng)
+        pm.grow(2)
+        E = pm.grow(6)
+    finally:
+        probes.FACTORED_MAX = old
+    N, M = plan.n_modes, plan.dims[0]
+    vecs = np.zeros((6, 6, N, M), dtype=np.int64)
+    for m in range(N):
+        side = 0 if m in rows else 1
+        u = pm.vectors[side][m]
+        vecs[:, :, m] = u[:, None, :] if side == 0 else u[None, :, :]
+    want = mtd.contract_leaf_vectors(plan, vecs.reshape(36, N, M), arithmetic="modular", prime=p)
+    assert np.array_equal(E, want.reshape(6, 6))
+
+
 @pytest.mark.parametrize("form", ["eq3", "colt", "ht"])
 def test_probe_matrix_with_limbs(form):
     # 4 channels and p = 2**31 - 1: every product needs 16-bit limbs; mixed with swaps

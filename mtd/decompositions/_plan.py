@@ -430,6 +430,7 @@ def leaf_plan_from_tree(
         slot[node] = m
         dims[m] = int(matrix.shape[0])
         steps.append(LeafStep(slot=m, mode=m, matrix=matrix, weight=weight, size=size_of(node)))
+    children = tree._children  # one table, not a lookup per node
     for node in reversed(tree.nodes):
         if node not in node_weights:
             continue
@@ -439,7 +440,7 @@ def leaf_plan_from_tree(
                 slot=slot[node],
                 node=node,
                 modes=tuple(sorted(node)),
-                children=tuple(slot[c] for c in tree.children(node)),
+                children=tuple(slot[c] for c in children[node]),
                 kind=kind,
                 weights=node_weights[node],
                 size=size_of(node),

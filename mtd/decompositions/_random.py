@@ -15,7 +15,10 @@ Kinds (``kind=``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import gc
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,7 +28,15 @@ from .._validation import _is_int, check_int
 from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree, format_node
 
-__all__ = ["KINDS", "check_kind", "random_array", "random_discretizers", "size_function"]
+__all__ = [
+    "KINDS",
+    "check_kind",
+    "gaussian_arrays",
+    "gc_paused",
+    "random_array",
+    "random_discretizers",
+    "size_function",
+]
 
 KINDS = ("gaussian", "orthogonal", "integer")
 
@@ -42,20 +53,67 @@ def random_array(
     shape: tuple[int, ...],
     kind: str,
     max_weight: int,
+    *,
+    checked: bool = False,
 ) -> np.ndarray:
-    """A random weight array of ``shape`` (first axis: the node's channels)."""
-    check_bytes(shape, 8, what="a random weight array")
+    """A random weight array of ``shape`` (first axis: the node's channels).
+
+    ``checked=True`` skips the memory check of this one array: for callers that
+    checked every array they draw against the limit beforehand (``random``
+    constructors, through :func:`mtd._sizes.check_shapes`).
+    """
+    if not checked:
+        check_bytes(shape, 8, what="a random weight array")
     if kind == "integer":
         return rng.integers(-max_weight, max_weight + 1, size=shape, dtype=np.int64)
     rows = shape[0]
-    cols = int(np.prod(shape[1:]))
+    cols = math.prod(shape[1:])
     if kind == "gaussian":
-        return rng.standard_normal(shape) / np.sqrt(max(cols, 1))
+        return rng.standard_normal(shape) / math.sqrt(max(cols, 1))
     g = rng.standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(g)
     q = q * np.sign(np.diag(r))  # Haar-distributed
     mat = q if rows >= cols else q.T
     return np.ascontiguousarray(mat).reshape(shape)
+
+
+def gaussian_arrays(
+    rng: np.random.Generator, shapes: Sequence[tuple[int, ...]]
+) -> list[np.ndarray]:
+    """``[random_array(rng, s, "gaussian", …) for s in shapes]`` from one draw.
+
+    The same numbers: ``standard_normal`` fills an array value by value from the bit
+    generator, so one draw of the total is the concatenation of the per-array draws
+    (tested against them).  One call instead of one per array, for huge trees; the
+    caller has checked the total against the memory limit.
+    """
+    sizes = [math.prod(s) for s in shapes]
+    flat = rng.standard_normal(sum(sizes))
+    out = []
+    start = 0
+    for shape, n in zip(shapes, sizes, strict=True):
+        block = flat[start : start + n].reshape(shape)
+        out.append(block / math.sqrt(max(math.prod(shape[1:]), 1)))
+        start += n
+    return out
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block (restored on exit).
+
+    Building a decomposition of a huge tree makes some 10^5 arrays, tuples and steps,
+    none of them in a reference cycle; the collector's passes over them, triggered by
+    the allocations alone, took a quarter of ``TreeDecomposition.random`` on the
+    baseline tree over 2^16 modes.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def random_discretizers(

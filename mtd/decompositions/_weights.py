@@ -145,6 +145,46 @@ def _convert_payload(raw: Any, form: str, where: str) -> tuple[np.ndarray, ...]:
     return (as_real_array(raw, where),)
 
 
+def _clean_arrays(raw: Any, form: str) -> tuple[np.ndarray, ...] | None:
+    """:func:`_convert_payload` for the common case, without naming anything.
+
+    Eq. 3 payloads given as a list or tuple of ``int64`` / finite ``float64`` arrays (and
+    other forms' single such array) are copied read-only; anything else gives None, and
+    the caller takes :func:`_convert_payload`'s path, whose errors name the payload.
+    Names cost a :func:`format_node` per node, which dominates huge trees.
+    """
+    if form == "eq3":
+        if not isinstance(raw, (list, tuple)):
+            return None
+        mats = raw
+    else:
+        mats = (raw,)
+    out = []
+    for m in mats:
+        if type(m) is not np.ndarray or m.dtype not in _CLEAN:
+            return None
+        if m.dtype.kind == "f" and not np.isfinite(m).all():
+            return None
+        arr = m.copy()
+        arr.setflags(write=False)
+        out.append(arr)
+    return tuple(out)
+
+
+_CLEAN = (np.dtype(np.int64), np.dtype(np.float64))
+
+
+def _eq3_size(arrays: tuple[np.ndarray, ...], csz: list[int]) -> int | None:
+    """An eq. 3 node's size when its matrices fit its children (else None: see the checks)."""
+    if len(arrays) != len(csz) or not arrays:
+        return None
+    r = arrays[0].shape[0]
+    for w, c in zip(arrays, csz, strict=True):
+        if w.ndim != 2 or w.shape[1] != c or w.shape[0] != r:
+            return None
+    return int(r) if r else None
+
+
 def _check_payload(
     arrays: tuple[np.ndarray, ...],
     node: Node,
@@ -234,6 +274,7 @@ def resolve_weights(
             f"{name} with tied=True must be keyed by depth (ints); got key {keys[0]!r}"
         )
     interior = tree.interior_nodes
+    children = tree._children  # interior node -> children, one table
     raw: dict[Node, tuple[np.ndarray, ...]] = {}
     if tied:
         depths = sorted({tree.depth(n) for n in interior})
@@ -258,12 +299,15 @@ def resolve_weights(
                     f"are depths, for tied=True)"
                 )
             node = tree._node(key, f"{name} key")
-            if len(node) == 1 or tree.is_leaf(node):
+            if node not in children:
                 raise InvalidArgumentError(
                     f"{name} are given for interior nodes only; {format_node(node)} is a leaf "
                     f"(use leaf_weights)"
                 )
-            raw[node] = _convert_payload(weights[key], form, f"{name}[{format_node(node)}]")
+            got = _clean_arrays(weights[key], form)
+            if got is None:
+                got = _convert_payload(weights[key], form, f"{name}[{format_node(node)}]")
+            raw[node] = got
         missing = [n for n in interior if n not in raw]
         if missing:
             raise InvalidArgumentError(
@@ -274,7 +318,11 @@ def resolve_weights(
     for node in reversed(tree.nodes):
         if node not in raw:
             continue
-        kids = tree.children(node)
-        where = f"{name}[depth {tree.depth(node)}]" if tied else f"{name}[{format_node(node)}]"
-        sizes[node] = _check_payload(raw[node], node, kids, [sizes[c] for c in kids], form, where)
+        kids = children[node]
+        csz = [sizes[c] for c in kids]
+        got_size = _eq3_size(raw[node], csz) if form == "eq3" else None
+        if got_size is None:  # the checks, with messages naming the payload
+            where = f"{name}[depth {tree.depth(node)}]" if tied else f"{name}[{format_node(node)}]"
+            got_size = _check_payload(raw[node], node, kids, csz, form, where)
+        sizes[node] = got_size
     return raw, sizes, bool(tied)

@@ -232,7 +232,9 @@ class MixedDecomposition(PlanEvaluators, Rich):
             ws.append(
                 {
                     n: [
-                        random_array(rng, (r, r_in if tree.is_leaf(c) else r), kind, max_weight)
+                        random_array(
+                            rng, (r, r_in if tree.is_leaf(c) else r), kind, max_weight, checked=True
+                        )
                         for c in tree.children(n)
                     ]
                     for n in reversed(tree.interior_nodes)

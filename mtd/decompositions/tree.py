@@ -52,7 +52,14 @@ from ..errors import InvalidArgumentError, InvalidArgumentTypeError
 from ..trees import ModeTree
 from ._dense import dense_tensor
 from ._plan import Plan, check_g, leaf_plan_from_tree
-from ._random import check_kind, random_array, random_discretizers, size_function
+from ._random import (
+    check_kind,
+    gaussian_arrays,
+    gc_paused,
+    random_array,
+    random_discretizers,
+    size_function,
+)
 from ._weights import (
     check_discretizers,
     check_form,
@@ -239,7 +246,8 @@ class TreeDecomposition(PlanEvaluators, Rich):
                 raise InvalidArgumentError("r_input is required when r is a mapping")
             r_input = int(r)
         r_in = check_int(r_input, "r_input", minimum=1)
-        _check_random_sizes(tree, M, r_in, size, form=form, tied=tied)
+        uniform = None if isinstance(r, Mapping) else int(r)
+        _check_random_sizes(tree, M, r_in, size, form=form, tied=tied, uniform=uniform)
         rng = as_rng(seed)
         V = random_discretizers(rng, M, r_in, kind, max_weight)
         leaf_weights: Any = None
@@ -264,22 +272,9 @@ class TreeDecomposition(PlanEvaluators, Rich):
                     sizes[leaf] = leaf_size(leaf)
                     (m,) = leaf
                     leaf_weights[m] = random_array(rng, (sizes[leaf], r_in), kind, max_weight)
-        weights: dict[Any, Any] = {}
-        for node in reversed(tree.nodes):
-            if tree.is_leaf(node):
-                continue
-            sizes[node] = size(node)
-            key: Any = tree.depth(node) if tied else node
-            if key in weights:
-                continue
-            csz = [sizes[c] for c in tree.children(node)]
-            if form == "eq3":
-                weights[key] = [random_array(rng, (sizes[node], c), kind, max_weight) for c in csz]
-            elif form == "colt":
-                weights[key] = random_array(rng, (sizes[node], csz[0]), kind, max_weight)
-            else:
-                weights[key] = random_array(rng, (sizes[node], *csz), kind, max_weight)
-        return cls(tree, V, weights, g=g, form=form, leaf_weights=leaf_weights, tied=tied)
+        with gc_paused():  # 10^5 small acyclic objects for huge trees
+            weights = _draw_weights(tree, sizes, size, rng, kind, max_weight, form, tied=tied)
+            return cls(tree, V, weights, g=g, form=form, leaf_weights=leaf_weights, tied=tied)
 
     # --------------------------------------------------------------------- structure
     @property
@@ -431,12 +426,73 @@ def tree_to_tensor(
     return dense_tensor(decomposition.plan, output, arithmetic=arithmetic, prime=prime)
 
 
+def _draw_weights(
+    tree: ModeTree,
+    sizes: dict[Node, int],
+    size: Any,
+    rng: np.random.Generator,
+    kind: str,
+    max_weight: int,
+    form: str,
+    *,
+    tied: bool,
+) -> dict[Any, Any]:
+    """The node weights of ``TreeDecomposition.random``, drawn children first.
+
+    ``sizes`` holds the leaves' sizes and receives the nodes'; every array was checked
+    against the memory limit beforehand.
+    """
+    children = tree._children  # one table, not a lookup per node
+    shapes: dict[Any, list[tuple[int, ...]]] = {}
+    for node in reversed(tree.nodes):
+        kids = children.get(node)
+        if kids is None:  # a leaf
+            continue
+        sizes[node] = size(node)
+        key: Any = tree.depth(node) if tied else node
+        if key in shapes:
+            continue
+        csz = [sizes[c] for c in kids]
+        if form == "eq3":
+            shapes[key] = [(sizes[node], c) for c in csz]
+        elif form == "colt":
+            shapes[key] = [(sizes[node], csz[0])]
+        else:
+            shapes[key] = [(sizes[node], *csz)]
+    if kind == "gaussian":  # one draw for all (the same numbers as one per array)
+        flat = gaussian_arrays(rng, [s for group in shapes.values() for s in group])
+        arrays = iter(flat)
+        drawn = {key: [next(arrays) for _ in group] for key, group in shapes.items()}
+    else:
+        drawn = {
+            key: [random_array(rng, s, kind, max_weight, checked=True) for s in group]
+            for key, group in shapes.items()
+        }
+    return {key: (got if form == "eq3" else got[0]) for key, got in drawn.items()}
+
+
 def _check_random_sizes(
-    tree: ModeTree, M: int, r_in: int, size: Any, *, form: str, tied: bool
+    tree: ModeTree,
+    M: int,
+    r_in: int,
+    size: Any,
+    *,
+    form: str,
+    tied: bool,
+    uniform: int | None = None,
 ) -> None:
     # The size model of ``TreeDecomposition.random``: every array it will draw, summed
     # (with early exit) and refused over the memory limit before anything is drawn.
-    from .._sizes import check_shapes
+    from .._sizes import check_shapes, limit_of
+
+    if uniform is not None and form == "eq3" and not tied:
+        # one size r everywhere: an (r, r_in) matrix per leaf, (r, r) per other non-root
+        # node, in closed form; over the limit, the walk below says where it passes it
+        n_interior = int(np.count_nonzero(tree._nk))
+        r = uniform
+        total = M * r_in + tree.n_modes * r * r_in + (n_interior - 1) * r * r
+        if total * 8 <= limit_of(None):
+            return
 
     def leaf_size(leaf: Node) -> int:
         try:
@@ -451,8 +507,10 @@ def _check_random_sizes(
             for leaf in tree.leaves[: 1 if tied else None]:
                 yield (leaf_size(leaf), r_in)
         seen: set[Any] = set()
+        children = tree._children
         for node in reversed(tree.nodes):
-            if tree.is_leaf(node):
+            kids = children.get(node)
+            if kids is None:  # a leaf
                 sizes[node] = leaf_size(node) if form != "eq3" else r_in
                 continue
             sizes[node] = int(size(node))
@@ -460,7 +518,7 @@ def _check_random_sizes(
             if key in seen:
                 continue
             seen.add(key)
-            csz = [sizes[c] for c in tree.children(node)]
+            csz = [sizes[c] for c in kids]
             if form == "eq3":
                 yield from ((sizes[node], c) for c in csz)
             elif form == "colt":
