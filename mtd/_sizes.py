@@ -117,14 +117,14 @@ def check_shapes(
 ) -> int:
     """Refuse arrays of these ``shapes`` whose total passes the limit (early exit)."""
     limit = limit_of(max_bytes)
-    cap = limit // max(int(itemsize), 1) + 1
+    most = limit // max(int(itemsize), 1)  # the most entries that fit within the limit
     total = 0
     count = 0
     for shape in shapes:
         count += 1
-        n = product_capped(shape, cap)
-        total = cap + 1 if n is None else total + n
-        if total > cap:
+        n = product_capped(shape, most + 1)
+        total = most + 1 if n is None else total + n
+        if total > most:
             raise TensorTooLargeError(
                 f"{what} need more than {limit:,} bytes (the memory limit; max_bytes / "
                 f"mtd.set_memory_limit) with {itemsize}-byte entries, already at array "

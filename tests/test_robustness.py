@@ -143,6 +143,17 @@ def test_byte_estimates():
     assert object_int_bytes(30) == 47 and object_int_bytes(61) == 58
 
 
+def test_shape_totals_at_the_limit_boundary():
+    from mtd._sizes import check_shapes
+
+    # 100 bytes hold 12 eight-byte entries (96 bytes), not 13 (104 bytes)
+    assert check_shapes([(3, 2), (6,)], 8, what="x", max_bytes=100) == 96
+    with pytest.raises(mtd.TensorTooLargeError, match="array 2"):
+        check_shapes([(3, 2), (7,)], 8, what="x", max_bytes=100)
+    with pytest.raises(mtd.TensorTooLargeError, match="array 1"):
+        check_shapes([(13,)], 8, what="x", max_bytes=100)
+
+
 def test_modular_products_chunk_long_inner_dimensions():
     from mtd._probes import mm
 
