@@ -1,10 +1,10 @@
 """``mtd.fit`` beside TensorLy's ``parafac`` (CP) and ``tensor_train`` (TT) on the same targets.
 
-Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep]
-[--mtd CHECKOUT] [--out FILE.json]`` (BLAS pinned to one thread before numpy is imported;
-``--mtd`` imports mtd from another checkout, e.g. the commit before a change).  Targets are
-exact low-rank tensors built with TensorLy's own random CP / TT generators (seeded), so
-neither library made them.
+Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep,lm]
+[--lm-sizes 8:4,16:4,...] [--mtd CHECKOUT] [--out FILE.json]`` (BLAS pinned to one thread
+before numpy is imported; ``--mtd`` imports mtd from another checkout, e.g. the commit before
+a change).  Targets are exact low-rank tensors built with TensorLy's own random CP / TT
+generators (seeded), so neither library made them.
 
 * **CP** (order 3 and 4): ``mtd.fit`` on the star tree in the COLT form (the CP format;
   discretizers ``I_M``, random start) with ALS, and with ``"auto"`` (ALS, then
@@ -17,6 +17,11 @@ neither library made them.
   seconds and final error; for mtd also seconds per sweep and the number of sweeps.
 * **sweep**: seconds per ALS sweep of ``mtd.fit`` alone on larger trees and a mixed
   decomposition (``M = 2``, ``r = 4``, ``N = 12`` and ``16``), two sweeps per repeat.
+* **lm**: seconds per Levenberg-Marquardt step (``method="lm"``, one step per repeat, from
+  a random start) on the balanced eq. 3 tree at ``N = 12`` and on mixed decompositions of
+  the baseline and 2-swapped trees (mixture nodes of 4 modes; ``N = 8`` or ``16``), ``M = 2``,
+  sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs).  Run it with ``--mtd`` on an older
+  checkout for the before/after comparison.
 """
 
 from __future__ import annotations
@@ -134,6 +139,30 @@ def bench_sweep(N, repeats):
     return rows
 
 
+def _lm_models(N, r, seed):
+    if N in (8, 16):
+        L = 3 if N == 8 else 4
+        T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
+        mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+        return "mixed", mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=r, seed=seed)
+    return "eq3 balanced", mtd.TreeDecomposition.random(
+        mtd.ModeTree.balanced(N), M=2, r=r, seed=seed
+    )
+
+
+def bench_lm(N, r, repeats):
+    name, planted = _lm_models(N, r, 0)
+    A = planted.to_tensor()
+    n_params = mtd.n_parameters(planted)
+    times = []
+    for rep in range(repeats):
+        model = _lm_models(N, r, 300 + rep)[1]
+        t = time.perf_counter()
+        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0)
+        times.append((time.perf_counter() - t) / max(res.n_iter, 1))
+    return f"lm N={N} M=2 r={r} {name} P={n_params}", times
+
+
 def _summ(values):
     med = statistics.median(values)
     return med, min(values), max(values)
@@ -144,7 +173,12 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path)
-    p.add_argument("--only", default="cp,tt,sweep", help="comma-separated: cp, tt, sweep")
+    p.add_argument("--only", default="cp,tt,sweep,lm", help="comma-separated: cp, tt, sweep, lm")
+    p.add_argument(
+        "--lm-sizes",
+        default="12:4,8:4,16:4,16:6,16:8",
+        help="Levenberg-Marquardt cases as N:r pairs (N = 8 or 16: mixed; else a tree)",
+    )
     p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
     a = p.parse_args(argv)
     only = set(a.only.split(","))
@@ -154,6 +188,8 @@ def main(argv=None):
     cp_cases = cp_cases if "cp" in only else []
     tt_cases = tt_cases if "tt" in only else []
     sweep_sizes = sweep_sizes if "sweep" in only else []
+    lm_cases = [tuple(int(v) for v in c.split(":")) for c in a.lm_sizes.split(",")]
+    lm_cases = ([(12, 4), (8, 4)] if a.quick else lm_cases) if "lm" in only else []
     report = {
         "command": " ".join(["python", "benchmarks/bench_fit.py", *(argv or sys.argv[1:])]),
         "machine": platform.platform(),
@@ -197,6 +233,11 @@ def main(argv=None):
             case = f"sweep N={N} M=2 r=4 {name}"
             print(f"{case:<40} mtd als {t[0]:.2e} s/sweep ({t[1]:.1e}..{t[2]:.1e})")
             report["cases"].append({"case": case, "contender": "mtd als", "per_sweep": t})
+    for N, r in lm_cases:
+        case, vals = bench_lm(N, r, a.repeats)
+        t = _summ(vals)
+        print(f"{case:<40} mtd lm  {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
+        report["cases"].append({"case": case, "contender": "mtd lm", "per_step": t})
     if a.out:
         a.out.write_text(json.dumps(report, indent=1))
 
