@@ -22,6 +22,12 @@ generators (seeded), so neither library made them.
   the baseline and 2-swapped trees (mixture nodes of 4 modes; ``N = 8`` or ``16``), ``M = 2``,
   sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs).  Run it with ``--mtd`` on an older
   checkout for the before/after comparison.
+* **recovery**: how often ``mtd.fit`` (default method, 200 iterations) recovers a planted
+  target to relative error ``1e-10`` from random starts: the target is the architecture
+  drawn with seed 0, the starts are the same architecture drawn with seeds 101-105
+  (``M = 2``, ``r = 2``): balanced eq. 3 tree and tensor train at ``N = 10`` (``r_input =
+  2``), mixed decompositions of the baseline and 2-swapped trees at ``N = 8`` and ``16``.
+  ``--restarts K`` passes ``restarts=K`` to ``mtd.fit`` (checkouts that have it).
 """
 
 from __future__ import annotations
@@ -163,6 +169,34 @@ def bench_lm(N, r, repeats):
     return f"lm N={N} M=2 r={r} {name} P={n_params}", times
 
 
+def _recovery_models(case, seed):
+    TD = mtd.TreeDecomposition
+    if case == "eq3 balanced N=10":
+        return TD.random(mtd.ModeTree.balanced(10), M=2, r=2, seed=seed, r_input=2)
+    if case == "TT (ht linear) N=10":
+        return TD.random(mtd.ModeTree.linear(10), M=2, r=2, form="ht", seed=seed, r_input=2)
+    L = {"mixed N=8": 3, "mixed N=16": 4}[case]
+    T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=seed)
+
+
+RECOVERY_CASES = ("eq3 balanced N=10", "TT (ht linear) N=10", "mixed N=8", "mixed N=16")
+
+
+def bench_recovery(case, seeds, restarts):
+    A = _recovery_models(case, 0).to_tensor()
+    kw = {} if restarts is None else {"restarts": restarts}
+    rows = []
+    for s in seeds:
+        t = time.perf_counter()
+        res = mtd.fit(_recovery_models(case, s), A, max_iter=200, **kw)
+        dt = time.perf_counter() - t
+        err = _rel(res.decomposition.to_tensor(), A)
+        rows.append({"seed": s, "error": err, "seconds": dt, "method": res.method})
+    return rows
+
+
 def _summ(values):
     med = statistics.median(values)
     return med, min(values), max(values)
@@ -173,13 +207,19 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path)
-    p.add_argument("--only", default="cp,tt,sweep,lm", help="comma-separated: cp, tt, sweep, lm")
+    p.add_argument(
+        "--only",
+        default="cp,tt,sweep,lm,recovery",
+        help="comma-separated: cp, tt, sweep, lm, recovery",
+    )
     p.add_argument(
         "--lm-sizes",
         default="12:4,8:4,16:4,16:6,16:8",
         help="Levenberg-Marquardt cases as N:r pairs (N = 8 or 16: mixed; else a tree)",
     )
     p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
+    p.add_argument("--restarts", type=int, help="recovery: restarts= for mtd.fit")
+    p.add_argument("--recovery-cases", default=",".join(RECOVERY_CASES))
     a = p.parse_args(argv)
     only = set(a.only.split(","))
     cp_cases = [(3, 10, 3, 20)] if a.quick else [(3, 10, 3, 50), (3, 20, 5, 50), (4, 8, 3, 50)]
@@ -190,6 +230,7 @@ def main(argv=None):
     sweep_sizes = sweep_sizes if "sweep" in only else []
     lm_cases = [tuple(int(v) for v in c.split(":")) for c in a.lm_sizes.split(",")]
     lm_cases = ([(12, 4), (8, 4)] if a.quick else lm_cases) if "lm" in only else []
+    rec_cases = a.recovery_cases.split(",") if "recovery" in only else []
     report = {
         "command": " ".join(["python", "benchmarks/bench_fit.py", *(argv or sys.argv[1:])]),
         "machine": platform.platform(),
@@ -238,6 +279,17 @@ def main(argv=None):
         t = _summ(vals)
         print(f"{case:<40} mtd lm  {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
         report["cases"].append({"case": case, "contender": "mtd lm", "per_step": t})
+    for case in rec_cases:
+        rows = bench_recovery(case, range(101, 106), a.restarts)
+        ok = sum(row["error"] < 1e-10 for row in rows)
+        errs = " ".join(f"{row['error']:.1e}" for row in rows)
+        secs = _summ([row["seconds"] for row in rows])
+        print(
+            f"recovery {case:<22} {ok}/{len(rows)} below 1e-10  errors [{errs}]  "
+            f"{secs[0]:.1f} s/fit ({secs[1]:.1f}..{secs[2]:.1f})",
+            flush=True,
+        )
+        report["cases"].append({"case": f"recovery {case}", "fits": rows, "successes": ok})
     if a.out:
         a.out.write_text(json.dumps(report, indent=1))
 

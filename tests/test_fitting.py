@@ -383,6 +383,44 @@ def test_auto_recovers_planted_trees_from_random_starts_at_the_measured_rate():
         assert ok >= rate, (tree, ok)
 
 
+def test_restarts_recover_where_the_models_own_start_stalls():
+    """Balanced N = 6 tree, start seed 2: from the model's weights the fit stalls (measured
+    9.8e-2 with the plan's order); with ``restarts=4`` a random start reaches the planted
+    tensor, the result says which, and the same seed gives the same fit."""
+    T = mtd.ModeTree.balanced(6)
+    planted = TD.random(T, M=2, r=2, seed=0, r_input=2)
+    model = TD.random(T, M=2, r=2, seed=2, r_input=2)
+    A = planted.to_tensor()
+    one = mtd.fit(model, A, max_iter=100, seed=0)
+    assert one.start == 0 and _full_error(one, planted) > 1e-6
+    best = mtd.fit(model, A, max_iter=100, seed=0, restarts=4)
+    assert best.start >= 1 and _full_error(best, planted) < 1e-10
+    assert best.loss[0] != one.loss[0]  # the history is the random start's
+    assert best.loss[0] < 2.0  # a random start scaled to the target's norm: ‖A − T‖ ≤ 2‖T‖
+    again = mtd.fit(model, A, max_iter=100, seed=0, restarts=4)
+    assert again.start == best.start and again.loss == best.loss
+    # a start that reaches the target ends the restarts: start 0 is kept
+    near = mtd.fit(planted, A, restarts=3, seed=0)
+    assert near.start == 0 and near.relative_error < 1e-12
+
+
+def test_random_starts_have_the_targets_norm():
+    """The random starts of ``restarts`` are scaled so the output's norm is the target's
+    (the degree of a mixed decomposition in the common factor is measured, not assumed)."""
+    from mtd.decompositions.fitting import _points, _random_start
+
+    for model, target in [
+        (_mixed(3, 2, 2, seed=5), _mixed(3, 2, 2, seed=0).to_tensor()),
+        (ARCHITECTURES["ht-linear"](), 1e-3 * ARCHITECTURES["ht-linear"]().to_tensor()),
+    ]:
+        idx, y = _points(model.plan, target, None)
+        init = {id(a): np.array(a, dtype=float) for a in _trainable(model.plan)}
+        start = _random_start(model.plan, idx, y, init, np.random.default_rng(0), output=0)
+        drawn = _rebuild(model, start).to_tensor()
+        assert np.linalg.norm(drawn) == pytest.approx(np.linalg.norm(target), rel=1e-9)
+        assert not np.allclose(drawn, target)
+
+
 def test_lbfgs_on_relu_decreases_loss_and_reports_it():
     planted = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, g="relu", seed=0)
     model = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, g="relu", seed=1)
@@ -414,6 +452,8 @@ def test_tied_weights_use_lbfgs_and_stay_tied():
         ({"tol": -1.0}, ValueError, "tol"),
         ({"output": 5}, ValueError, "output"),
         ({"observed": np.zeros((2, 2, 2, 2), bool)}, ValueError, "no entries"),
+        ({"restarts": 0}, ValueError, "restarts"),
+        ({"restarts": 2.5}, TypeError, "restarts"),
     ],
 )
 def test_bad_input(kwargs, err, match):

@@ -102,9 +102,12 @@ class FitResult:
         The method used: ``"als"``, ``"lm"``, ``"lbfgs"``, or for ``method="auto"`` what
         ran, ``"als"`` or ``"als+lm"`` (ALS sweeps, then Levenberg-Marquardt).
     n_iter : int
-        Sweeps or iterations done.
+        Sweeps or iterations done (from the start that gave the result).
     seconds : float
-        Wall time of the fit.
+        Wall time of the fit (all starts).
+    start : int
+        Which start gave the result: ``0`` the model's own weights, ``i ≥ 1`` the ``i``-th
+        random start drawn from ``seed`` (``restarts`` of :func:`fit`).
     """
 
     decomposition: TreeDecomposition | MixedDecomposition
@@ -113,6 +116,7 @@ class FitResult:
     method: str
     n_iter: int
     seconds: float
+    start: int = 0
 
     @property
     def relative_error(self) -> float:
@@ -121,9 +125,10 @@ class FitResult:
 
     def __repr__(self) -> str:
         state = "converged" if self.converged else "not converged"
+        where = f", start {self.start}" if self.start else ""
         return (
             f"<FitResult {self.method}: relative error {self.relative_error:.3g} after "
-            f"{self.n_iter} iterations, {state}, {self.seconds:.2f} s>"
+            f"{self.n_iter} iterations, {state}{where}, {self.seconds:.2f} s>"
         )
 
 
@@ -566,6 +571,51 @@ def _auto(
 _RUNNERS: dict[str, Runner] = {"als": _als, "lbfgs": _lbfgs, "lm": _lm, "auto": _auto}
 
 
+def _random_start(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    model: dict[int, np.ndarray],
+    rng: np.random.Generator,
+    *,
+    output: int,
+) -> dict[int, np.ndarray]:
+    """Random weights of the model's shapes, each array as large as the model's own.
+
+    Gaussian entries, every array rescaled to the Frobenius norm of the model's array
+    (unit entries for an all-zero one); then all arrays are scaled by one common factor so
+    that the model's output has the target's norm on the observed points (the output's
+    degree in that factor is measured by doubling it: exact when the model is homogeneous,
+    as for ``g = "product"``; otherwise a few rounds).
+    """
+    start: dict[int, np.ndarray] = {}
+    for k, a in model.items():
+        w = rng.standard_normal(a.shape)
+        norm = float(np.linalg.norm(a))
+        start[k] = w * (norm / (float(np.linalg.norm(w)) or 1.0) if norm > 0 else 1.0)
+    layout = point_layout(plan, idx, dedup=True)
+    ynorm = float(np.linalg.norm(y))
+
+    def size(p: dict[int, np.ndarray]) -> float:
+        out = forward(plan, layout, p, output=output).out
+        assert out is not None
+        return float(np.linalg.norm(out))
+
+    for _ in range(3):
+        anorm = size(start)
+        if not (ynorm > 0 and anorm > 0 and math.isfinite(anorm)):
+            break
+        if abs(math.log(ynorm / anorm)) < 1e-6:
+            break
+        # the output's degree in a common factor: exact for a homogeneous model
+        degree = math.log2(size({k: 2 * v for k, v in start.items()}) / anorm)
+        if not (math.isfinite(degree) and degree > 0.5):
+            break
+        c = (ynorm / anorm) ** (1.0 / degree)
+        start = {k: v * c for k, v in start.items()}
+    return start
+
+
 # ---------------------------------------------------------------------------- API
 def fit(
     model: TreeDecomposition | MixedDecomposition,
@@ -577,6 +627,7 @@ def fit(
     tol: float = 1e-12,
     seed: Seed = None,
     output: int = 0,
+    restarts: int = 1,
 ) -> FitResult:
     """Fit a tree or mixed decomposition to a target tensor (dense, or observed entries only).
 
@@ -602,9 +653,16 @@ def fit(
         ``tol²`` for SciPy's ``ftol`` and ``gtol``.
     seed : None, int or numpy.random.Generator
         ALS: ``None`` updates the arrays in the plan's bottom-up order every sweep;
-        otherwise each sweep uses a random order drawn from this seed.
+        otherwise each sweep uses a random order drawn from this seed.  The random starts
+        of ``restarts`` are drawn from it too.
     output : int, default 0
         Which output of the model is fitted.
+    restarts : int, default 1
+        How many starts to fit: the model's weights, then ``restarts − 1`` random ones
+        (Gaussian arrays as large as the model's, scaled together so the output has the
+        target's norm).  The fit with the smallest final error is returned
+        (``FitResult.start`` says which); the remaining starts are skipped once one reaches
+        ``tol``.
 
     Returns
     -------
@@ -647,6 +705,12 @@ def fit(
     >>> res = mtd.fit(model, A, observed=mask)
     >>> bool(np.linalg.norm(res.decomposition.to_tensor() - A) < 1e-9 * np.linalg.norm(A))
     True
+
+    Several starts, the best kept (the model's weights are start 0):
+
+    >>> res = mtd.fit(model, A, restarts=3, seed=0)
+    >>> res.start in (0, 1, 2), res.relative_error < 1e-10
+    (True, True)
     """
     if not isinstance(model, (TreeDecomposition, MixedDecomposition)):
         raise InvalidArgumentTypeError(
@@ -677,22 +741,37 @@ def fit(
             f"method {method!r} needs every weight array used once; {len(tied)} array(s) are "
             f"tied across nodes (use method='lm' or 'lbfgs')"
         )
+    restarts = check_int(restarts, "restarts", minimum=1)
     idx, y = _points(plan, target, observed)
-    params = {id(a): np.array(a, dtype=float) for a in arrays}
+    initial = {id(a): np.array(a, dtype=float) for a in arrays}
     rng = None if seed is None else np.random.default_rng(seed)
-    start = time.perf_counter()
+    draw = rng if rng is not None else np.random.default_rng()
+    clock = time.perf_counter()
     kw: dict[str, Any] = {"output": int(output), "max_iter": max_iter, "tol": float(tol)}
-    used: list[str] = []
-    if method == "auto":
-        history, converged, n_iter = _auto(plan, idx, y, params, rng=rng, _used=used, **kw)
-    else:
-        history, converged, n_iter = _RUNNERS[method](plan, idx, y, params, rng=rng, **kw)
-    seconds = time.perf_counter() - start
+    best: tuple[list[float], bool, int, str, dict[int, np.ndarray], int] | None = None
+    for i in range(restarts):
+        params = (
+            dict(initial)
+            if i == 0
+            else _random_start(plan, idx, y, initial, draw, output=int(output))
+        )
+        used: list[str] = []
+        if method == "auto":
+            history, converged, n_iter = _auto(plan, idx, y, params, rng=rng, _used=used, **kw)
+        else:
+            history, converged, n_iter = _RUNNERS[method](plan, idx, y, params, rng=rng, **kw)
+        if best is None or history[-1] < best[0][-1]:
+            best = (history, converged, n_iter, used[0] if used else method, params, i)
+        if history[-1] <= tol:
+            break
+    assert best is not None
+    history, converged, n_iter, ran, params, which = best
     return FitResult(
         decomposition=_rebuild(model, params),
         loss=tuple(history),
         converged=converged,
-        method=used[0] if used else method,
+        method=ran,
         n_iter=n_iter,
-        seconds=seconds,
+        seconds=time.perf_counter() - clock,
+        start=which,
     )
