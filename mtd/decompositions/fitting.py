@@ -438,9 +438,13 @@ def _lm(
 
     tape = run(params)
     assert tape.out is not None
+    history = [float(np.linalg.norm(tape.out - y)) / ynorm]
+    # the best common scale first (a start far too large or small costs damped steps)
+    params.update(_rescaled(plan, layout, y, params, output=output, best=True))
+    tape = run(params)
+    assert tape.out is not None
     r = tape.out - y
     f = float(r @ r)
-    history = [math.sqrt(f) / ynorm]
     lam, nu = _LM_DAMPING_START, 2.0
     for it in range(1, max_iter + 1):
         if history[-1] <= tol:
@@ -571,6 +575,56 @@ def _auto(
 _RUNNERS: dict[str, Runner] = {"als": _als, "lbfgs": _lbfgs, "lm": _lm, "auto": _auto}
 
 
+def _degree(plan: Plan, layout: Any, params: dict[int, np.ndarray], *, output: int) -> float:
+    """The output's degree in a factor common to all arrays, measured by doubling it.
+
+    Exact when the model is homogeneous, as for ``g = "product"``; ``nan`` if unreadable.
+    """
+    out = forward(plan, layout, params, output=output).out
+    doubled = forward(plan, layout, {k: 2 * v for k, v in params.items()}, output=output).out
+    assert out is not None and doubled is not None
+    a, b = float(np.linalg.norm(out)), float(np.linalg.norm(doubled))
+    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+        return math.nan
+    return math.log2(b / a)
+
+
+def _rescaled(
+    plan: Plan,
+    layout: Any,
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    *,
+    output: int,
+    best: bool,
+) -> dict[int, np.ndarray]:
+    """All arrays times one common factor, chosen so the output ``A`` becomes ``c A``.
+
+    ``best``: ``c = ⟨A, y⟩ / ‖A‖²`` (the best multiple; the loss cannot grow), when positive;
+    otherwise (or for ``best=False``) ``c = ‖y‖ / ‖A‖`` (the target's norm).  Up to three
+    rounds (one suffices for a homogeneous model).  Unchanged if nothing can be read.
+    """
+    out = forward(plan, layout, params, output=output).out
+    assert out is not None
+    for _ in range(3):
+        aa, ay = float(out @ out), float(out @ y)
+        if not (aa > 0 and math.isfinite(aa)):
+            break
+        c = ay / aa if best and ay > 0 else float(np.linalg.norm(y)) / math.sqrt(aa)
+        if not c > 0 or abs(math.log(c)) < 1e-9:
+            break
+        degree = _degree(plan, layout, params, output=output)
+        if not (math.isfinite(degree) and degree > 0.5):
+            break
+        trial = {k: v * c ** (1.0 / degree) for k, v in params.items()}
+        new = forward(plan, layout, trial, output=output).out
+        assert new is not None
+        if best and not float((new - y) @ (new - y)) < float((out - y) @ (out - y)):
+            break
+        params, out = trial, new
+    return params
+
+
 def _random_start(
     plan: Plan,
     idx: dict[int, np.ndarray],
@@ -584,9 +638,7 @@ def _random_start(
 
     Gaussian entries, every array rescaled to the Frobenius norm of the model's array
     (unit entries for an all-zero one); then all arrays are scaled by one common factor so
-    that the model's output has the target's norm on the observed points (the output's
-    degree in that factor is measured by doubling it: exact when the model is homogeneous,
-    as for ``g = "product"``; otherwise a few rounds).
+    that the model's output has the target's norm on the observed points (:func:`_rescaled`).
     """
     start: dict[int, np.ndarray] = {}
     for k, a in model.items():
@@ -594,26 +646,7 @@ def _random_start(
         norm = float(np.linalg.norm(a))
         start[k] = w * (norm / (float(np.linalg.norm(w)) or 1.0) if norm > 0 else 1.0)
     layout = point_layout(plan, idx, dedup=True)
-    ynorm = float(np.linalg.norm(y))
-
-    def size(p: dict[int, np.ndarray]) -> float:
-        out = forward(plan, layout, p, output=output).out
-        assert out is not None
-        return float(np.linalg.norm(out))
-
-    for _ in range(3):
-        anorm = size(start)
-        if not (ynorm > 0 and anorm > 0 and math.isfinite(anorm)):
-            break
-        if abs(math.log(ynorm / anorm)) < 1e-6:
-            break
-        # the output's degree in a common factor: exact for a homogeneous model
-        degree = math.log2(size({k: 2 * v for k, v in start.items()}) / anorm)
-        if not (math.isfinite(degree) and degree > 0.5):
-            break
-        c = (ynorm / anorm) ** (1.0 / degree)
-        start = {k: v * c for k, v in start.items()}
-    return start
+    return _rescaled(plan, layout, y, start, output=output, best=False)
 
 
 # ---------------------------------------------------------------------------- API
