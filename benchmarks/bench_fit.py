@@ -27,7 +27,8 @@ generators (seeded), so neither library made them.
   drawn with seed 0, the starts are the same architecture drawn with seeds 101-105
   (``M = 2``, ``r = 2``): balanced eq. 3 tree and tensor train at ``N = 10`` (``r_input =
   2``), mixed decompositions of the baseline and 2-swapped trees at ``N = 8`` and ``16``.
-  ``--restarts K`` passes ``restarts=K`` to ``mtd.fit`` (checkouts that have it).
+  ``--restarts K`` passes ``restarts=K, seed=<start seed>`` to ``mtd.fit`` (checkouts
+  that have it).
 """
 
 from __future__ import annotations
@@ -186,14 +187,15 @@ RECOVERY_CASES = ("eq3 balanced N=10", "TT (ht linear) N=10", "mixed N=8", "mixe
 
 def bench_recovery(case, seeds, restarts):
     A = _recovery_models(case, 0).to_tensor()
-    kw = {} if restarts is None else {"restarts": restarts}
     rows = []
     for s in seeds:
+        kw = {} if restarts is None else {"restarts": restarts, "seed": s}
         t = time.perf_counter()
         res = mtd.fit(_recovery_models(case, s), A, max_iter=200, **kw)
         dt = time.perf_counter() - t
         err = _rel(res.decomposition.to_tensor(), A)
-        rows.append({"seed": s, "error": err, "seconds": dt, "method": res.method})
+        start = getattr(res, "start", 0)
+        rows.append({"seed": s, "error": err, "seconds": dt, "method": res.method, "start": start})
     return rows
 
 

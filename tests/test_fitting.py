@@ -366,21 +366,26 @@ def test_lm_recovers_planted_trees_from_nearby_and_with_completion():
 @pytest.mark.slow
 def test_auto_recovers_planted_trees_from_random_starts_at_the_measured_rate():
     """From random starts the landscape has swamps: five starts per target (seeds 101-105,
-    N = 10, M = 2, r = 2, ``method="auto"``, 200 iterations).  Measured: the balanced eq. 3
-    tree 2 of 5 below 1e-10 (the others stall at 2e-2..9e-2), the tensor train 2 of 5
-    (two more stop near 1e-8, where the fitted factors' norms differ by 1e13 and rounding
-    in the evaluation dominates; one stalls at 2e-3).  Asserted at those rates."""
+    N = 10, M = 2, r = 2, ``method="auto"``, 200 iterations; the cases of
+    ``benchmarks/bench_fit.py --only recovery``).  Measured with one start each: the
+    balanced eq. 3 tree 4 of 5 below 1e-10 (was 2 of 5 before the Levenberg-Marquardt
+    rewrite; the fifth stalls at 9e-3), the tensor train 2 of 5 (two stop near 6e-9, where
+    the evaluation's rounding dominates; one stalls at 2e-3).  With ``restarts=5`` (drawn from
+    ``seed = start seed``): 5 of 5 for both.  Asserted as floors a little below."""
     cases = [
-        (mtd.ModeTree.balanced(10), "eq3", 2),
-        (mtd.ModeTree.linear(10), "ht", 2),
+        (mtd.ModeTree.balanced(10), "eq3", 3, 4),
+        (mtd.ModeTree.linear(10), "ht", 2, 4),
     ]
-    for tree, form, rate in cases:
+    for tree, form, single, restarted in cases:
         planted = TD.random(tree, M=2, r=2, form=form, seed=0, r_input=2)
-        ok = 0
+        A = planted.to_tensor()
+        ok = [0, 0]
         for s in range(101, 106):
             model = TD.random(tree, M=2, r=2, form=form, seed=s, r_input=2)
-            ok += _full_error(mtd.fit(model, planted.to_tensor(), max_iter=200), planted) < 1e-10
-        assert ok >= rate, (tree, ok)
+            ok[0] += _full_error(mtd.fit(model, A, max_iter=200), planted) < 1e-10
+            res = mtd.fit(model, A, max_iter=200, restarts=5, seed=s)
+            ok[1] += _full_error(res, planted) < 1e-10
+        assert ok[0] >= single and ok[1] >= restarted, (tree, ok)
 
 
 def test_restarts_recover_where_the_models_own_start_stalls():
