@@ -426,6 +426,18 @@ def test_random_starts_have_the_targets_norm():
         assert not np.allclose(drawn, target)
 
 
+def test_lm_stops_cleanly_at_an_exact_fit():
+    """With ``tol=0`` at an exact fit no step can lower the loss: the damping grows until
+    no step is left to try and the fit stops (no overflow, no warning), converged."""
+    import warnings
+
+    planted = TD.random(mtd.ModeTree.balanced(4), M=2, r=2, seed=0, r_input=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = mtd.fit(planted, planted.to_tensor(), method="lm", tol=0.0, max_iter=50)
+    assert res.converged and res.n_iter < 50 and res.relative_error < 1e-15
+
+
 def test_lbfgs_on_relu_decreases_loss_and_reports_it():
     planted = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, g="relu", seed=0)
     model = TD.random(mtd.ModeTree.baseline(2), M=3, r=2, g="relu", seed=1)

@@ -460,6 +460,8 @@ def _lm(
         accepted = False
         for _ in range(_LM_TRIALS):
             lam = max(lam, _LM_DAMPING_MIN)
+            if lam > _LM_DAMPING_MAX:  # steps of size ~ 1/λ: nothing left to try
+                break
             A = Hs.copy()
             A[diag] += lam
             try:
@@ -509,6 +511,10 @@ _LM_DAMPING_START = 1e-3
 _LM_DAMPING_MIN = 1e-15
 """Levenberg-Marquardt: the smallest ``λ``; it keeps the singular ``H`` (the model's scaling
 symmetries) regular, and rounding noise along its null space small."""
+
+_LM_DAMPING_MAX = 1e16
+"""Levenberg-Marquardt: past this ``λ`` no step is tried (Nielsen's rule grows ``λ`` by
+``2, 4, 8, …`` per rejected trial, which would overflow)."""
 
 _LM_TRIALS = 40
 """Levenberg-Marquardt: damping values tried per step before the fit is called stationary."""
