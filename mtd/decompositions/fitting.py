@@ -417,7 +417,9 @@ def _lm(
     ``δ``: ``a`` solves the same damped system with ``Jᵀr''`` for ``r''`` the second
     directional derivative of the residual (central differences, two evaluations) and the
     step is ``δ + a/2`` when ``‖a‖ ≤ α‖δ‖``; this matters near zero-residual solutions of
-    curved valleys, where plain steps overshoot and ``λ`` stalls progress.
+    curved valleys, where plain steps overshoot and ``λ`` stalls progress.  Before the
+    first step all arrays are moved by one common factor that makes the output its best
+    multiple (:func:`_rescaled`): a random start can be off by orders of magnitude.
     """
     from scipy.linalg import cho_factor, cho_solve
 
