@@ -27,7 +27,9 @@ generators (seeded), so neither library made them.
   drawn with seed 0, the starts are the same architecture drawn with seeds 101-105
   (``M = 2``, ``r = 2``): balanced eq. 3 tree and tensor train at ``N = 10`` (``r_input =
   2``), mixed decompositions of the baseline and 2-swapped trees at ``N = 8`` (and ``16``,
-  not run by default).
+  not run by default) with Gaussian weights, and at ``N = 8`` with orthogonal weights
+  (``kind="orthogonal"``, target and starts: a target whose entries are not dominated by a
+  few, as products of Gaussian matrices make them).
   ``--restarts K`` passes ``restarts=K, seed=<start seed>`` to ``mtd.fit`` (checkouts
   that have it).
 """
@@ -177,13 +179,20 @@ def _recovery_models(case, seed):
         return TD.random(mtd.ModeTree.balanced(10), M=2, r=2, seed=seed, r_input=2)
     if case == "TT (ht linear) N=10":
         return TD.random(mtd.ModeTree.linear(10), M=2, r=2, form="ht", seed=seed, r_input=2)
-    L = {"mixed N=8": 3, "mixed N=16": 4}[case]
+    L = 4 if "N=16" in case else 3
+    kind = "orthogonal" if "orthogonal" in case else "gaussian"
     T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
     mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
-    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=seed)
+    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=seed, kind=kind)
 
 
-RECOVERY_CASES = ("eq3 balanced N=10", "TT (ht linear) N=10", "mixed N=8", "mixed N=16")
+RECOVERY_CASES = (
+    "eq3 balanced N=10",
+    "TT (ht linear) N=10",
+    "mixed N=8",
+    "mixed N=8 orthogonal",
+    "mixed N=16",
+)
 
 
 def bench_recovery(case, seeds, restarts):
@@ -224,7 +233,7 @@ def main(argv=None):
     p.add_argument("--restarts", type=int, help="recovery: restarts= for mtd.fit")
     p.add_argument(
         "--recovery-cases",
-        default=",".join(RECOVERY_CASES[:3]),
+        default=",".join(RECOVERY_CASES[:4]),
         help=f"comma-separated, of {RECOVERY_CASES} (mixed N=16: about an hour per start set)",
     )
     a = p.parse_args(argv)

@@ -644,13 +644,22 @@ def _random_start(
 ) -> dict[int, np.ndarray]:
     """Random weights of the model's shapes, each array as large as the model's own.
 
-    Gaussian entries, every array rescaled to the Frobenius norm of the model's array
-    (unit entries for an all-zero one); then all arrays are scaled by one common factor so
+    Every array has orthonormal rows (columns, if it is tall) from the QR factorization of
+    a Gaussian matrix (so no direction is amplified level after level, as products of
+    Gaussian matrices do), rescaled to the Frobenius norm of the model's array (unit for an
+    all-zero one); then all arrays are scaled by one common factor so
     that the model's output has the target's norm on the observed points (:func:`_rescaled`).
     """
     start: dict[int, np.ndarray] = {}
     for k, a in model.items():
         w = rng.standard_normal(a.shape)
+        if a.ndim >= 2:
+            # orthonormal rows (or columns, for a tall array): no direction is amplified
+            m = w.reshape(a.shape[0], -1)
+            if m.shape[0] <= m.shape[1]:
+                w = np.linalg.qr(m.T)[0].T.reshape(a.shape)
+            else:
+                w = np.linalg.qr(m)[0].reshape(a.shape)
         norm = float(np.linalg.norm(a))
         start[k] = w * (norm / (float(np.linalg.norm(w)) or 1.0) if norm > 0 else 1.0)
     layout = point_layout(plan, idx, dedup=True)
@@ -700,8 +709,8 @@ def fit(
         Which output of the model is fitted.
     restarts : int, default 1
         How many starts to fit: the model's weights, then ``restarts − 1`` random ones
-        (Gaussian arrays as large as the model's, scaled together so the output has the
-        target's norm).  The fit with the smallest final error is returned
+        (arrays with orthonormal rows, as large as the model's, scaled together so the
+        output has the target's norm).  The fit with the smallest final error is returned
         (``FitResult.start`` says which); the remaining starts are skipped once one reaches
         ``tol``.
 
