@@ -1,10 +1,10 @@
 """``mtd.fit`` beside TensorLy's ``parafac`` (CP) and ``tensor_train`` (TT) on the same targets.
 
-Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep]
-[--mtd CHECKOUT] [--out FILE.json]`` (BLAS pinned to one thread before numpy is imported;
-``--mtd`` imports mtd from another checkout, e.g. the commit before a change).  Targets are
-exact low-rank tensors built with TensorLy's own random CP / TT generators (seeded), so
-neither library made them.
+Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep,lm]
+[--lm-sizes 8:4,16:4,...] [--mtd CHECKOUT] [--out FILE.json]`` (BLAS pinned to one thread
+before numpy is imported; ``--mtd`` imports mtd from another checkout, e.g. the commit before
+a change).  Targets are exact low-rank tensors built with TensorLy's own random CP / TT
+generators (seeded), so neither library made them.
 
 * **CP** (order 3 and 4): ``mtd.fit`` on the star tree in the COLT form (the CP format;
   discretizers ``I_M``, random start) with ALS, and with ``"auto"`` (ALS, then
@@ -17,6 +17,21 @@ neither library made them.
   seconds and final error; for mtd also seconds per sweep and the number of sweeps.
 * **sweep**: seconds per ALS sweep of ``mtd.fit`` alone on larger trees and a mixed
   decomposition (``M = 2``, ``r = 4``, ``N = 12`` and ``16``), two sweeps per repeat.
+* **lm**: seconds per Levenberg-Marquardt step (``method="lm"``, one step per repeat, from
+  a random start) on the balanced eq. 3 tree at ``N = 12`` and on mixed decompositions of
+  the baseline and 2-swapped trees (mixture nodes of 4 modes; ``N = 8`` or ``16``), ``M = 2``,
+  sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs).  Run it with ``--mtd`` on an older
+  checkout for the before/after comparison.
+* **recovery**: how often ``mtd.fit`` (default method, 200 iterations) recovers a planted
+  target to relative error ``1e-10`` from random starts: the target is the architecture
+  drawn with seed 0, the starts are the same architecture drawn with seeds 101-105
+  (``M = 2``, ``r = 2``): balanced eq. 3 tree and tensor train at ``N = 10`` (``r_input =
+  2``), mixed decompositions of the baseline and 2-swapped trees at ``N = 8`` (and ``16``,
+  not run by default) with Gaussian weights, and at ``N = 8`` with orthogonal weights
+  (``kind="orthogonal"``, target and starts: a target whose entries are not dominated by a
+  few, as products of Gaussian matrices make them).
+  ``--restarts K`` passes ``restarts=K, seed=<start seed>`` to ``mtd.fit`` (checkouts
+  that have it).
 """
 
 from __future__ import annotations
@@ -134,6 +149,66 @@ def bench_sweep(N, repeats):
     return rows
 
 
+def _lm_models(N, r, seed):
+    if N in (8, 16):
+        L = 3 if N == 8 else 4
+        T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
+        mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+        return "mixed", mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=r, seed=seed)
+    return "eq3 balanced", mtd.TreeDecomposition.random(
+        mtd.ModeTree.balanced(N), M=2, r=r, seed=seed
+    )
+
+
+def bench_lm(N, r, repeats):
+    name, planted = _lm_models(N, r, 0)
+    A = planted.to_tensor()
+    n_params = mtd.n_parameters(planted)
+    times = []
+    for rep in range(repeats):
+        model = _lm_models(N, r, 300 + rep)[1]
+        t = time.perf_counter()
+        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0)
+        times.append((time.perf_counter() - t) / max(res.n_iter, 1))
+    return f"lm N={N} M=2 r={r} {name} P={n_params}", times
+
+
+def _recovery_models(case, seed):
+    TD = mtd.TreeDecomposition
+    if case == "eq3 balanced N=10":
+        return TD.random(mtd.ModeTree.balanced(10), M=2, r=2, seed=seed, r_input=2)
+    if case == "TT (ht linear) N=10":
+        return TD.random(mtd.ModeTree.linear(10), M=2, r=2, form="ht", seed=seed, r_input=2)
+    L = 4 if "N=16" in case else 3
+    kind = "orthogonal" if "orthogonal" in case else "gaussian"
+    T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=seed, kind=kind)
+
+
+RECOVERY_CASES = (
+    "eq3 balanced N=10",
+    "TT (ht linear) N=10",
+    "mixed N=8",
+    "mixed N=8 orthogonal",
+    "mixed N=16",
+)
+
+
+def bench_recovery(case, seeds, restarts):
+    A = _recovery_models(case, 0).to_tensor()
+    rows = []
+    for s in seeds:
+        kw = {} if restarts is None else {"restarts": restarts, "seed": s}
+        t = time.perf_counter()
+        res = mtd.fit(_recovery_models(case, s), A, max_iter=200, **kw)
+        dt = time.perf_counter() - t
+        err = _rel(res.decomposition.to_tensor(), A)
+        start = getattr(res, "start", 0)
+        rows.append({"seed": s, "error": err, "seconds": dt, "method": res.method, "start": start})
+    return rows
+
+
 def _summ(values):
     med = statistics.median(values)
     return med, min(values), max(values)
@@ -144,8 +219,23 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--out", type=Path)
-    p.add_argument("--only", default="cp,tt,sweep", help="comma-separated: cp, tt, sweep")
+    p.add_argument(
+        "--only",
+        default="cp,tt,sweep",
+        help="comma-separated: cp, tt, sweep, lm, recovery",
+    )
+    p.add_argument(
+        "--lm-sizes",
+        default="12:4,8:4,16:4,16:6,16:8",
+        help="Levenberg-Marquardt cases as N:r pairs (N = 8 or 16: mixed; else a tree)",
+    )
     p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
+    p.add_argument("--restarts", type=int, help="recovery: restarts= for mtd.fit")
+    p.add_argument(
+        "--recovery-cases",
+        default=",".join(RECOVERY_CASES[:4]),
+        help=f"comma-separated, of {RECOVERY_CASES} (mixed N=16: about an hour per start set)",
+    )
     a = p.parse_args(argv)
     only = set(a.only.split(","))
     cp_cases = [(3, 10, 3, 20)] if a.quick else [(3, 10, 3, 50), (3, 20, 5, 50), (4, 8, 3, 50)]
@@ -154,6 +244,9 @@ def main(argv=None):
     cp_cases = cp_cases if "cp" in only else []
     tt_cases = tt_cases if "tt" in only else []
     sweep_sizes = sweep_sizes if "sweep" in only else []
+    lm_cases = [tuple(int(v) for v in c.split(":")) for c in a.lm_sizes.split(",")]
+    lm_cases = ([(12, 4), (8, 4)] if a.quick else lm_cases) if "lm" in only else []
+    rec_cases = a.recovery_cases.split(",") if "recovery" in only else []
     report = {
         "command": " ".join(["python", "benchmarks/bench_fit.py", *(argv or sys.argv[1:])]),
         "machine": platform.platform(),
@@ -197,6 +290,22 @@ def main(argv=None):
             case = f"sweep N={N} M=2 r=4 {name}"
             print(f"{case:<40} mtd als {t[0]:.2e} s/sweep ({t[1]:.1e}..{t[2]:.1e})")
             report["cases"].append({"case": case, "contender": "mtd als", "per_sweep": t})
+    for N, r in lm_cases:
+        case, vals = bench_lm(N, r, a.repeats)
+        t = _summ(vals)
+        print(f"{case:<40} mtd lm  {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
+        report["cases"].append({"case": case, "contender": "mtd lm", "per_step": t})
+    for case in rec_cases:
+        rows = bench_recovery(case, range(101, 106), a.restarts)
+        ok = sum(row["error"] < 1e-10 for row in rows)
+        errs = " ".join(f"{row['error']:.1e}" for row in rows)
+        secs = _summ([row["seconds"] for row in rows])
+        print(
+            f"recovery {case:<22} {ok}/{len(rows)} below 1e-10  errors [{errs}]  "
+            f"{secs[0]:.1f} s/fit ({secs[1]:.1f}..{secs[2]:.1f})",
+            flush=True,
+        )
+        report["cases"].append({"case": f"recovery {case}", "fits": rows, "successes": ok})
     if a.out:
         a.out.write_text(json.dumps(report, indent=1))
 

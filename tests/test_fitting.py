@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mtd
-from mtd.decompositions import grid_entries
+from mtd.decompositions import fitting, grid_entries
 from mtd.decompositions._gradient import (
     backward,
     compressed_design,
@@ -24,7 +24,7 @@ from mtd.decompositions._gradient import (
     point_layout,
     refresh,
 )
-from mtd.decompositions.fitting import _rebuild, _trainable
+from mtd.decompositions.fitting import _normal_equations, _rebuild, _trainable
 
 TD = mtd.TreeDecomposition
 MD = mtd.MixedDecomposition
@@ -143,6 +143,36 @@ def test_jacobian_matches_finite_differences(name):
             down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
             np.testing.assert_allclose(J[:, col + flat], (up - down) / (2 * h), atol=1e-6)
         col += arr.size
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_normal_equations_match_finite_differences(name, chunked, monkeypatch):
+    """LM's ``JᵀJ`` and ``Jᵀ(A − y)``, folded in over chunks of points, against the Jacobian
+    from central differences of the pointwise evaluator (every column)."""
+    if chunked:  # a chunk of one to a few points: many rank-k updates of H
+        monkeypatch.setattr(fitting, "_CHUNK_BYTES", 1)
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 23, 14)
+    y = np.random.default_rng(15).normal(size=len(pts))
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    shapes = {k: v.shape for k, v in params.items()}
+    H, g = _normal_equations(d.plan, idx, y, params, shapes, output=0)
+    cols = []
+    h = 1e-6
+    for key, arr in params.items():
+        for flat in range(arr.size):
+            e = np.zeros_like(arr)
+            e.flat[flat] = h
+            up = grid_entries(_rebuild(d, {**params, key: arr + e}), pts)
+            down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
+            cols.append((up - down) / (2 * h))
+    J = np.array(cols).T
+    res = grid_entries(d, pts) - y
+    scale = max(1.0, float(np.abs(J.T @ J).max()))
+    np.testing.assert_array_equal(H, H.T)
+    np.testing.assert_allclose(H, J.T @ J, atol=1e-7 * scale)
+    np.testing.assert_allclose(g, J.T @ res, atol=1e-7 * max(1.0, float(np.abs(J.T @ res).max())))
 
 
 @pytest.mark.parametrize("name", ["mixed-product", "ht-linear", "colt-star", "eq3-outputs"])
@@ -293,8 +323,9 @@ def test_als_on_mixed_descends_monotonically():
 def test_lm_converges_locally_on_mixed_where_als_crawls():
     """Near a planted mixed decomposition (every array moved by 0.1% of its mean size),
     Levenberg-Marquardt reaches 1e-10; ALS does not in as many sweeps.  Three planted
-    targets; measured: seeds 0 and 2 reach 1e-10 (in 31 and 57 steps), seed 1 stops at
-    1.1e-9 after 100; the ALS fits stay above 1e-5.  Asserted: at least 2 of 3."""
+    targets; measured: all three reach 1e-12 (in 17, 27 and 16 steps); without the
+    geodesic acceleration seed 1 crawls (gain ratios 0.2-0.5 at 1e-9: the valley is
+    curved) and stops at 1.5e-9 after 100; the ALS fits stay above 1e-5."""
     reached = 0
     for seed in range(3):
         planted = _mixed(3, 2, 2, seed=seed)
@@ -309,10 +340,11 @@ def test_lm_converges_locally_on_mixed_where_als_crawls():
         lm = mtd.fit(start, planted.to_tensor(), method="lm", max_iter=100)
         assert all(b <= a for a, b in zip(lm.loss, lm.loss[1:], strict=False))  # kept steps
         reached += _full_error(lm, planted) < 1e-10
+        assert lm.n_iter <= 50
         if seed == 0:
             als = mtd.fit(start, planted.to_tensor(), method="als", max_iter=30)
             assert als.relative_error > 1e3 * lm.relative_error
-    assert reached >= 2
+    assert reached == 3
 
 
 def test_lm_recovers_planted_trees_from_nearby_and_with_completion():
@@ -334,21 +366,95 @@ def test_lm_recovers_planted_trees_from_nearby_and_with_completion():
 @pytest.mark.slow
 def test_auto_recovers_planted_trees_from_random_starts_at_the_measured_rate():
     """From random starts the landscape has swamps: five starts per target (seeds 101-105,
-    N = 10, M = 2, r = 2, ``method="auto"``, 200 iterations).  Measured: the balanced eq. 3
-    tree 2 of 5 below 1e-10 (the others stall at 2e-2..9e-2), the tensor train 2 of 5
-    (two more stop near 1e-8, where the fitted factors' norms differ by 1e13 and rounding
-    in the evaluation dominates; one stalls at 2e-3).  Asserted at those rates."""
+    N = 10, M = 2, r = 2, ``method="auto"``, 200 iterations; the cases of
+    ``benchmarks/bench_fit.py --only recovery``).  Measured with one start each: the
+    balanced eq. 3 tree 4 of 5 below 1e-10 (was 2 of 5 before the Levenberg-Marquardt
+    rewrite; the fifth stalls at 9e-3), the tensor train 2 of 5 (two stop near 6e-9, where
+    the evaluation's rounding dominates; one stalls at 2e-3).  With ``restarts=5`` (drawn from
+    ``seed = start seed``): 5 of 5 for both.  Asserted as floors a little below."""
     cases = [
-        (mtd.ModeTree.balanced(10), "eq3", 2),
-        (mtd.ModeTree.linear(10), "ht", 2),
+        (mtd.ModeTree.balanced(10), "eq3", 3, 4),
+        (mtd.ModeTree.linear(10), "ht", 2, 4),
     ]
-    for tree, form, rate in cases:
+    for tree, form, single, restarted in cases:
         planted = TD.random(tree, M=2, r=2, form=form, seed=0, r_input=2)
-        ok = 0
+        A = planted.to_tensor()
+        ok = [0, 0]
         for s in range(101, 106):
             model = TD.random(tree, M=2, r=2, form=form, seed=s, r_input=2)
-            ok += _full_error(mtd.fit(model, planted.to_tensor(), max_iter=200), planted) < 1e-10
-        assert ok >= rate, (tree, ok)
+            ok[0] += _full_error(mtd.fit(model, A, max_iter=200), planted) < 1e-10
+            res = mtd.fit(model, A, max_iter=200, restarts=5, seed=s)
+            ok[1] += _full_error(res, planted) < 1e-10
+        assert ok[0] >= single and ok[1] >= restarted, (tree, ok)
+
+
+@pytest.mark.slow
+def test_restarts_recover_planted_orthogonal_mixed_decompositions():
+    """Mixed decompositions (baseline and 2-swapped trees, N = 8, mixed at 4-mode nodes,
+    M = 2, r = 2) with orthogonal weights, target seed 0, starts seeds 101-105, 200
+    iterations, ``restarts=5`` drawn from the start's seed.  Measured 5 of 5 below 1e-10
+    (one start each: 1 of 5 in the plan's order, 2 of 5 in random orders).  Gaussian
+    targets are dominated by a few entries and are not recovered (0 of 5; the benchmark's
+    ``--only recovery``).  Asserted as a floor: 4 of 5."""
+    T, Tb = mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    planted = MD.random(T, Tb, mix, M=2, r=2, seed=0, kind="orthogonal")
+    A = planted.to_tensor()
+    ok = 0
+    for s in range(101, 106):
+        model = MD.random(T, Tb, mix, M=2, r=2, seed=s, kind="orthogonal")
+        ok += _full_error(mtd.fit(model, A, max_iter=200, restarts=5, seed=s), planted) < 1e-10
+    assert ok >= 4
+
+
+def test_restarts_recover_where_the_models_own_start_stalls():
+    """Balanced N = 6 tree, start seed 2: from the model's weights the fit stalls (measured
+    9.8e-2 with the plan's order); with ``restarts=4`` a random start reaches the planted
+    tensor, the result says which, and the same seed gives the same fit."""
+    T = mtd.ModeTree.balanced(6)
+    planted = TD.random(T, M=2, r=2, seed=0, r_input=2)
+    model = TD.random(T, M=2, r=2, seed=2, r_input=2)
+    A = planted.to_tensor()
+    one = mtd.fit(model, A, max_iter=100, seed=0)
+    assert one.start == 0 and _full_error(one, planted) > 1e-6
+    best = mtd.fit(model, A, max_iter=100, seed=0, restarts=4)
+    assert best.start >= 1 and _full_error(best, planted) < 1e-10
+    assert best.loss[0] != one.loss[0]  # the history is the random start's
+    assert best.loss[0] < 2.0  # a random start scaled to the target's norm: ‖A − T‖ ≤ 2‖T‖
+    again = mtd.fit(model, A, max_iter=100, seed=0, restarts=4)
+    assert again.start == best.start and again.loss == best.loss
+    # a start that reaches the target ends the restarts: start 0 is kept
+    near = mtd.fit(planted, A, restarts=3, seed=0)
+    assert near.start == 0 and near.relative_error < 1e-12
+
+
+def test_random_starts_have_the_targets_norm():
+    """The random starts of ``restarts`` are scaled so the output's norm is the target's
+    (the degree of a mixed decomposition in the common factor is measured, not assumed)."""
+    from mtd.decompositions.fitting import _points, _random_start
+
+    for model, target in [
+        (_mixed(3, 2, 2, seed=5), _mixed(3, 2, 2, seed=0).to_tensor()),
+        (ARCHITECTURES["ht-linear"](), 1e-3 * ARCHITECTURES["ht-linear"]().to_tensor()),
+    ]:
+        idx, y = _points(model.plan, target, None)
+        init = {id(a): np.array(a, dtype=float) for a in _trainable(model.plan)}
+        start = _random_start(model.plan, idx, y, init, np.random.default_rng(0), output=0)
+        drawn = _rebuild(model, start).to_tensor()
+        assert np.linalg.norm(drawn) == pytest.approx(np.linalg.norm(target), rel=1e-9)
+        assert not np.allclose(drawn, target)
+
+
+def test_lm_stops_cleanly_at_an_exact_fit():
+    """With ``tol=0`` at an exact fit no step can lower the loss: the damping grows until
+    no step is left to try and the fit stops (no overflow, no warning), converged."""
+    import warnings
+
+    planted = TD.random(mtd.ModeTree.balanced(4), M=2, r=2, seed=0, r_input=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = mtd.fit(planted, planted.to_tensor(), method="lm", tol=0.0, max_iter=50)
+    assert res.converged and res.n_iter < 50 and res.relative_error < 1e-15
 
 
 def test_lbfgs_on_relu_decreases_loss_and_reports_it():
@@ -382,6 +488,8 @@ def test_tied_weights_use_lbfgs_and_stay_tied():
         ({"tol": -1.0}, ValueError, "tol"),
         ({"output": 5}, ValueError, "output"),
         ({"observed": np.zeros((2, 2, 2, 2), bool)}, ValueError, "no entries"),
+        ({"restarts": 0}, ValueError, "restarts"),
+        ({"restarts": 2.5}, TypeError, "restarts"),
     ],
 )
 def test_bad_input(kwargs, err, match):

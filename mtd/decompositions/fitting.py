@@ -23,11 +23,12 @@ Methods (:data:`FIT_METHODS`):
   and after an update only the steps depending on the array are recomputed.
 * ``"lm"`` — Levenberg-Marquardt (damped Gauss-Newton) over *all* arrays at once.  The
   Jacobian's column block of an array is that array's design matrix ``J`` above, all of
-  them from one per-point reverse pass; it is reduced by a tall-skinny QR over chunks of
-  points and every damped step is solved through an SVD of the scaled factor, truncated
-  at the model's symmetries.  Any ``g``, tied weights allowed.  It converges fast near a
-  solution where ALS crawls (mixed decompositions), at ``O(K P²)`` per step for ``K``
-  points and ``P`` fitted numbers.
+  them from one per-point reverse pass over a chunk of points; the chunks are folded into
+  the normal equations ``JᵀJ``, ``Jᵀr`` (BLAS ``syrk``), which are scaled to a unit
+  diagonal and solved by Cholesky for each damping tried (Nielsen's damping rule), with
+  a geodesic acceleration that corrects the step for the model's curvature.  Any ``g``,
+  tied weights allowed.  It converges fast near a solution where ALS crawls (mixed
+  decompositions), at ``K P²`` flops per step for ``K`` points and ``P`` fitted numbers.
 * ``"auto"`` — ALS sweeps while each removes at least a tenth of the error (at most
   20), then Levenberg-Marquardt for the remaining iterations (``P`` up to 4000;
   beyond, ALS only).
@@ -81,7 +82,7 @@ FIT_METHODS: dict[str, str] = {
 """The fitting methods by name."""
 
 _CHUNK_BYTES = 1 << 27
-"""Design matrices larger than this are reduced to normal equations in chunks."""
+"""Design matrices and Jacobians larger than this are folded into normal equations in chunks."""
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,12 @@ class FitResult:
         The method used: ``"als"``, ``"lm"``, ``"lbfgs"``, or for ``method="auto"`` what
         ran, ``"als"`` or ``"als+lm"`` (ALS sweeps, then Levenberg-Marquardt).
     n_iter : int
-        Sweeps or iterations done.
+        Sweeps or iterations done (from the start that gave the result).
     seconds : float
-        Wall time of the fit.
+        Wall time of the fit (all starts).
+    start : int
+        Which start gave the result: ``0`` the model's own weights, ``i ≥ 1`` the ``i``-th
+        random start drawn from ``seed`` (``restarts`` of :func:`fit`).
     """
 
     decomposition: TreeDecomposition | MixedDecomposition
@@ -112,6 +116,7 @@ class FitResult:
     method: str
     n_iter: int
     seconds: float
+    start: int = 0
 
     @property
     def relative_error(self) -> float:
@@ -120,9 +125,10 @@ class FitResult:
 
     def __repr__(self) -> str:
         state = "converged" if self.converged else "not converged"
+        where = f", start {self.start}" if self.start else ""
         return (
             f"<FitResult {self.method}: relative error {self.relative_error:.3g} after "
-            f"{self.n_iter} iterations, {state}, {self.seconds:.2f} s>"
+            f"{self.n_iter} iterations, {state}{where}, {self.seconds:.2f} s>"
         )
 
 
@@ -350,7 +356,7 @@ def _lbfgs(
     return history, bool(res.success) or final <= tol, int(res.nit)
 
 
-def _triangular_factor(
+def _normal_equations(
     plan: Plan,
     idx: dict[int, np.ndarray],
     y: np.ndarray,
@@ -359,27 +365,32 @@ def _triangular_factor(
     *,
     output: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``R`` and ``c`` with ``JᵀJ = RᵀR`` and ``Jᵀ(A − y) = Rᵀc``, over all fitted arrays.
+    """``H = JᵀJ`` and ``g = Jᵀ(A − y)`` over all fitted arrays (flattened in order).
 
-    A QR factorization of ``[J | A − y]`` accumulated over chunks of points (tall-skinny
-    QR), so the Jacobian is never held whole and, unlike the normal equations ``JᵀJ``, the
-    conditioning is that of ``J`` (the models' scaling symmetries make it poor).
+    The Jacobian is formed for one chunk of points at a time (a per-point reverse pass,
+    :func:`~mtd.decompositions._gradient.jacobian`; chunks of at most :data:`_CHUNK_BYTES`)
+    and folded into ``H`` by a symmetric rank-``k`` update (BLAS ``dsyrk``), so it is never
+    held whole and the work is ``K P²`` flops of level-3 BLAS for ``K`` points.
     """
+    from scipy.linalg.blas import dsyrk
+
     P = sum(math.prod(s) for s in shapes.values())
-    check_allocation((2 * P + 2, P + 1), 8, max_bytes=None, what="the Gauss-Newton factor")
-    R = np.zeros((0, P + 1))
-    width = P + 1 + 4 * max(plan.slot_sizes.values()) * (len(plan.steps) + 1)
-    step = max(P + 1, _CHUNK_BYTES // (8 * width))
+    check_allocation((3 * P, P), 8, max_bytes=None, what="the Gauss-Newton normal matrix")
+    width = P + 4 * max(plan.slot_sizes.values()) * (len(plan.steps) + 1)
+    step = max(1, _CHUNK_BYTES // (8 * width))
+    H = np.zeros((P, P), order="F")
+    g = np.zeros(P)
     for start in range(0, len(y), step):
         sub = {m: v[start : start + step] for m, v in idx.items()}
         tape = forward(plan, point_layout(plan, sub, dedup=False), params, output=output)
         assert tape.out is not None
-        block = np.empty((len(tape.out), P + 1))
-        block[:, :P] = jacobian(tape, shapes)
-        block[:, P] = tape.out - y[start : start + step]
-        R = np.asarray(np.linalg.qr(np.vstack([R, block]), mode="r"))
-    R = np.vstack([R, np.zeros((max(0, P + 1 - len(R)), P + 1))])[: P + 1]
-    return R[:P, :P], R[:P, P]
+        J = jacobian(tape, shapes)
+        # J.T is Fortran-ordered: no copy; H (upper triangle) += JᵀJ in place
+        H = dsyrk(1.0, J.T, beta=1.0, c=H, trans=0, lower=0, overwrite_c=1)
+        g += J.T @ (tape.out - y[start : start + step])
+    H = np.triu(H)
+    H += np.triu(H, 1).T
+    return H, g
 
 
 def _lm(
@@ -395,12 +406,23 @@ def _lm(
 ) -> tuple[list[float], bool, int]:
     """Levenberg-Marquardt over all arrays at once (Marquardt's diagonal scaling).
 
-    The step solves ``(JᵀJ + λ D) δ = −Jᵀr`` with ``D`` the diagonal of ``JᵀJ``, through
-    an SVD of the scaled triangular factor of ``J`` (never ``JᵀJ`` itself, whose condition
-    is the square of ``J``'s), truncated at :data:`_SV_CUTOFF`: the scaling symmetries of a
-    multilinear model make ``J`` rank deficient.  A step is kept when it lowers the loss;
-    then ``λ`` shrinks tenfold (if the gain ratio exceeds 1/4), else it grows tenfold.
+    Every step forms the normal equations ``H = JᵀJ``, ``g = Jᵀr`` once
+    (:func:`_normal_equations`), scales them to a unit diagonal (``D = diag H``) and solves
+    ``(D^{-1/2} H D^{-1/2} + λ I) z = −D^{-1/2} g`` by Cholesky for each damping tried;
+    ``δ = D^{-1/2} z``.  The scaling symmetries of a multilinear model make ``H`` singular:
+    ``g`` has no component along its null space, and ``λ > 0`` keeps the solve regular.
+    Damping follows Nielsen's gain-ratio rule (Madsen, Nielsen & Tingleff, *Methods for
+    non-linear least squares problems*, 2004, §3.2).  A *geodesic acceleration*
+    (Transtrum & Sethna, 2012) corrects the step for the curvature of the model along
+    ``δ``: ``a`` solves the same damped system with ``Jᵀr''`` for ``r''`` the second
+    directional derivative of the residual (central differences, two evaluations) and the
+    step is ``δ + a/2`` when ``‖a‖ ≤ α‖δ‖``; this matters near zero-residual solutions of
+    curved valleys, where plain steps overshoot and ``λ`` stalls progress.  Before the
+    first step all arrays are moved by one common factor that makes the output its best
+    multiple (:func:`_rescaled`): a random start can be off by orders of magnitude.
     """
+    from scipy.linalg import cho_factor, cho_solve
+
     del rng
     keys = list(params)
     shapes = {k: params[k].shape for k in keys}
@@ -409,58 +431,104 @@ def _lm(
     ynorm = float(np.linalg.norm(y)) or 1.0
     layout = point_layout(plan, idx, dedup=True)
 
-    def sq(p: dict[int, np.ndarray]) -> float:
-        tape = forward(plan, layout, p, output=output)
-        assert tape.out is not None
-        r = tape.out - y
-        return float(r @ r)
+    def moved(base: dict[int, np.ndarray], delta: np.ndarray) -> dict[int, np.ndarray]:
+        parts = np.split(delta, splits)
+        return {k: base[k] + q.reshape(shapes[k]) for k, q in zip(keys, parts, strict=True)}
 
-    f = sq(params)
-    history = [math.sqrt(f) / ynorm]
-    lam = 1e-3
+    def run(p: dict[int, np.ndarray]) -> Any:
+        return forward(plan, layout, p, output=output)
+
+    tape = run(params)
+    assert tape.out is not None
+    history = [float(np.linalg.norm(tape.out - y)) / ynorm]
+    # the best common scale first (a start far too large or small costs damped steps)
+    params.update(_rescaled(plan, layout, y, params, output=output, best=True))
+    tape = run(params)
+    assert tape.out is not None
+    r = tape.out - y
+    f = float(r @ r)
+    lam, nu = _LM_DAMPING_START, 2.0
     for it in range(1, max_iter + 1):
         if history[-1] <= tol:
             return history, True, it - 1
-        R, c = _triangular_factor(plan, idx, y, params, shapes, output=output)
-        # Marquardt's scaling (column norms of J), then one SVD serves every damping tried
-        d = np.linalg.norm(R, axis=0)
-        d[d == 0] = 1.0
-        if not (np.all(np.isfinite(R)) and np.all(np.isfinite(c))):
+        H, g = _normal_equations(plan, idx, y, params, shapes, output=output)
+        if not (np.all(np.isfinite(H)) and np.all(np.isfinite(g))):
             return history, False, it - 1  # the weights overflowed: stop where the loss was
-        try:
-            U, S, Vt = np.linalg.svd(R / d, full_matrices=False)
-        except np.linalg.LinAlgError:
-            return history, False, it - 1
-        keep = S > _SV_CUTOFF * max(float(S[0]), 1e-300)
-        S, Vt = S[keep], Vt[keep]
-        gS = S * (U[:, keep].T @ c)
-        for _ in range(60):
-            z = gS / (S * S + lam)
-            delta = -(Vt.T @ z) / d
-            predicted = float(z @ gS) - 0.5 * float((S * z) @ (S * z))
-            parts = np.split(delta, splits)
-            trial = {k: params[k] + q.reshape(shapes[k]) for k, q in zip(keys, parts, strict=True)}
-            f_new = sq(trial)
-            rho = 0.5 * (f - f_new) / predicted if predicted > 0 else -1.0
-            if f_new < f and rho > 0:
-                params.update(trial)
-                lam = lam / 10 if rho > 0.25 else lam
+        s = np.sqrt(np.diag(H))
+        s[s == 0] = 1.0
+        Hs = H / s[:, None] / s[None, :]
+        gs = g / s
+        diag = np.diag_indices_from(Hs)
+        accepted = False
+        for _ in range(_LM_TRIALS):
+            lam = max(lam, _LM_DAMPING_MIN)
+            if lam > _LM_DAMPING_MAX:  # steps of size ~ 1/λ: nothing left to try
                 break
-            lam = max(10 * lam, 1e-12)
-        else:  # no step lowers the loss: stationary to rounding, the stopping test holds
+            A = Hs.copy()
+            A[diag] += lam
+            try:
+                factor = cho_factor(A, lower=False, overwrite_a=True, check_finite=False)
+            except np.linalg.LinAlgError:
+                lam, nu = lam * nu, 2 * nu
+                continue
+            z = -cho_solve(factor, gs, check_finite=False)
+            predicted = 0.5 * (lam * float(z @ z) - float(gs @ z))
+            step = z
+            if _GEODESIC:
+                h = _GEODESIC_H
+                up, down = run(moved(params, h * z / s)), run(moved(params, -h * z / s))
+                assert up.out is not None and down.out is not None
+                rdd = (up.out - 2 * tape.out + down.out) / (h * h)
+                grads = gradients(backward(tape, rdd), shapes)
+                v = np.concatenate([grads[k].ravel() for k in keys]) / s
+                acc = -cho_solve(factor, v, check_finite=False)
+                if 2 * np.linalg.norm(acc) <= _GEODESIC_ALPHA * np.linalg.norm(z):
+                    step = z + 0.5 * acc
+            trial = moved(params, step / s)
+            t_new = run(trial)
+            assert t_new.out is not None
+            r_new = t_new.out - y
+            f_new = float(r_new @ r_new)
+            rho = 0.5 * (f - f_new) / predicted if predicted > 0 else -1.0
+            if np.isfinite(f_new) and f_new < f and rho > 0:
+                params.update(trial)
+                tape, r = t_new, r_new
+                lam *= max(1 / 3, 1 - (2 * rho - 1) ** 3)
+                nu = 2.0
+                accepted = True
+                break
+            lam, nu = lam * nu, 2 * nu
+        if not accepted:  # no step lowers the loss: stationary to rounding
             return history, True, it
         prev, f = f, f_new
         history.append(math.sqrt(f) / ynorm)
-        if history[-1] <= tol:
-            return history, True, it
-        if prev - f <= tol * prev:
+        if history[-1] <= tol or prev - f <= tol * prev:
             return history, True, it
     return history, False, max_iter
 
 
-_SV_CUTOFF = 1e-9
-"""Levenberg-Marquardt: singular values of the scaled ``J`` below this fraction of the largest
-are taken for the model's symmetries (and rounding): the step has no component along them."""
+_LM_DAMPING_START = 1e-3
+"""Levenberg-Marquardt: the first ``λ`` (relative to the unit diagonal of the scaled ``H``)."""
+
+_LM_DAMPING_MIN = 1e-15
+"""Levenberg-Marquardt: the smallest ``λ``; it keeps the singular ``H`` (the model's scaling
+symmetries) regular, and rounding noise along its null space small."""
+
+_LM_DAMPING_MAX = 1e16
+"""Levenberg-Marquardt: past this ``λ`` no step is tried (Nielsen's rule grows ``λ`` by
+``2, 4, 8, …`` per rejected trial, which would overflow)."""
+
+_LM_TRIALS = 40
+"""Levenberg-Marquardt: damping values tried per step before the fit is called stationary."""
+
+_GEODESIC = True
+"""Levenberg-Marquardt: add the geodesic acceleration to every step."""
+
+_GEODESIC_H = 0.1
+"""The finite-difference step (a fraction of ``δ``) for the residual's second derivative."""
+
+_GEODESIC_ALPHA = 0.75
+"""The acceleration is used only while ``‖a‖ ≤ α ‖δ‖`` (scaled norms)."""
 
 _AUTO_ALS_SWEEPS = 20
 """``"auto"``: at most this many ALS sweeps before Levenberg-Marquardt takes over."""
@@ -515,6 +583,89 @@ def _auto(
 _RUNNERS: dict[str, Runner] = {"als": _als, "lbfgs": _lbfgs, "lm": _lm, "auto": _auto}
 
 
+def _degree(plan: Plan, layout: Any, params: dict[int, np.ndarray], *, output: int) -> float:
+    """The output's degree in a factor common to all arrays, measured by doubling it.
+
+    Exact when the model is homogeneous, as for ``g = "product"``; ``nan`` if unreadable.
+    """
+    out = forward(plan, layout, params, output=output).out
+    doubled = forward(plan, layout, {k: 2 * v for k, v in params.items()}, output=output).out
+    assert out is not None and doubled is not None
+    a, b = float(np.linalg.norm(out)), float(np.linalg.norm(doubled))
+    if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+        return math.nan
+    return math.log2(b / a)
+
+
+def _rescaled(
+    plan: Plan,
+    layout: Any,
+    y: np.ndarray,
+    params: dict[int, np.ndarray],
+    *,
+    output: int,
+    best: bool,
+) -> dict[int, np.ndarray]:
+    """All arrays times one common factor, chosen so the output ``A`` becomes ``c A``.
+
+    ``best``: ``c = ⟨A, y⟩ / ‖A‖²`` (the best multiple; the loss cannot grow), when positive;
+    otherwise (or for ``best=False``) ``c = ‖y‖ / ‖A‖`` (the target's norm).  Up to three
+    rounds (one suffices for a homogeneous model).  Unchanged if nothing can be read.
+    """
+    out = forward(plan, layout, params, output=output).out
+    assert out is not None
+    for _ in range(3):
+        aa, ay = float(out @ out), float(out @ y)
+        if not (aa > 0 and math.isfinite(aa)):
+            break
+        c = ay / aa if best and ay > 0 else float(np.linalg.norm(y)) / math.sqrt(aa)
+        if not c > 0 or abs(math.log(c)) < 1e-9:
+            break
+        degree = _degree(plan, layout, params, output=output)
+        if not (math.isfinite(degree) and degree > 0.5):
+            break
+        trial = {k: v * c ** (1.0 / degree) for k, v in params.items()}
+        new = forward(plan, layout, trial, output=output).out
+        assert new is not None
+        if best and not float((new - y) @ (new - y)) < float((out - y) @ (out - y)):
+            break
+        params, out = trial, new
+    return params
+
+
+def _random_start(
+    plan: Plan,
+    idx: dict[int, np.ndarray],
+    y: np.ndarray,
+    model: dict[int, np.ndarray],
+    rng: np.random.Generator,
+    *,
+    output: int,
+) -> dict[int, np.ndarray]:
+    """Random weights of the model's shapes, each array as large as the model's own.
+
+    Every array has orthonormal rows (columns, if it is tall) from the QR factorization of
+    a Gaussian matrix (so no direction is amplified level after level, as products of
+    Gaussian matrices do), rescaled to the Frobenius norm of the model's array (unit for an
+    all-zero one); then all arrays are scaled by one common factor so
+    that the model's output has the target's norm on the observed points (:func:`_rescaled`).
+    """
+    start: dict[int, np.ndarray] = {}
+    for k, a in model.items():
+        w = rng.standard_normal(a.shape)
+        if a.ndim >= 2:
+            # orthonormal rows (or columns, for a tall array): no direction is amplified
+            m = w.reshape(a.shape[0], -1)
+            if m.shape[0] <= m.shape[1]:
+                w = np.linalg.qr(m.T)[0].T.reshape(a.shape)
+            else:
+                w = np.linalg.qr(m)[0].reshape(a.shape)
+        norm = float(np.linalg.norm(a))
+        start[k] = w * (norm / (float(np.linalg.norm(w)) or 1.0) if norm > 0 else 1.0)
+    layout = point_layout(plan, idx, dedup=True)
+    return _rescaled(plan, layout, y, start, output=output, best=False)
+
+
 # ---------------------------------------------------------------------------- API
 def fit(
     model: TreeDecomposition | MixedDecomposition,
@@ -526,6 +677,7 @@ def fit(
     tol: float = 1e-12,
     seed: Seed = None,
     output: int = 0,
+    restarts: int = 1,
 ) -> FitResult:
     """Fit a tree or mixed decomposition to a target tensor (dense, or observed entries only).
 
@@ -551,9 +703,16 @@ def fit(
         ``tol²`` for SciPy's ``ftol`` and ``gtol``.
     seed : None, int or numpy.random.Generator
         ALS: ``None`` updates the arrays in the plan's bottom-up order every sweep;
-        otherwise each sweep uses a random order drawn from this seed.
+        otherwise each sweep uses a random order drawn from this seed.  The random starts
+        of ``restarts`` are drawn from it too.
     output : int, default 0
         Which output of the model is fitted.
+    restarts : int, default 1
+        How many starts to fit: the model's weights, then ``restarts − 1`` random ones
+        (arrays with orthonormal rows, as large as the model's, scaled together so the
+        output has the target's norm).  The fit with the smallest final error is returned
+        (``FitResult.start`` says which); the remaining starts are skipped once one reaches
+        ``tol``.
 
     Returns
     -------
@@ -596,6 +755,12 @@ def fit(
     >>> res = mtd.fit(model, A, observed=mask)
     >>> bool(np.linalg.norm(res.decomposition.to_tensor() - A) < 1e-9 * np.linalg.norm(A))
     True
+
+    Several starts, the best kept (the model's weights are start 0):
+
+    >>> res = mtd.fit(model, A, restarts=3, seed=0)
+    >>> res.start in (0, 1, 2), res.relative_error < 1e-10
+    (True, True)
     """
     if not isinstance(model, (TreeDecomposition, MixedDecomposition)):
         raise InvalidArgumentTypeError(
@@ -626,22 +791,37 @@ def fit(
             f"method {method!r} needs every weight array used once; {len(tied)} array(s) are "
             f"tied across nodes (use method='lm' or 'lbfgs')"
         )
+    restarts = check_int(restarts, "restarts", minimum=1)
     idx, y = _points(plan, target, observed)
-    params = {id(a): np.array(a, dtype=float) for a in arrays}
+    initial = {id(a): np.array(a, dtype=float) for a in arrays}
     rng = None if seed is None else np.random.default_rng(seed)
-    start = time.perf_counter()
+    draw = rng if rng is not None else np.random.default_rng()
+    clock = time.perf_counter()
     kw: dict[str, Any] = {"output": int(output), "max_iter": max_iter, "tol": float(tol)}
-    used: list[str] = []
-    if method == "auto":
-        history, converged, n_iter = _auto(plan, idx, y, params, rng=rng, _used=used, **kw)
-    else:
-        history, converged, n_iter = _RUNNERS[method](plan, idx, y, params, rng=rng, **kw)
-    seconds = time.perf_counter() - start
+    best: tuple[list[float], bool, int, str, dict[int, np.ndarray], int] | None = None
+    for i in range(restarts):
+        params = (
+            dict(initial)
+            if i == 0
+            else _random_start(plan, idx, y, initial, draw, output=int(output))
+        )
+        used: list[str] = []
+        if method == "auto":
+            history, converged, n_iter = _auto(plan, idx, y, params, rng=rng, _used=used, **kw)
+        else:
+            history, converged, n_iter = _RUNNERS[method](plan, idx, y, params, rng=rng, **kw)
+        if best is None or history[-1] < best[0][-1]:
+            best = (history, converged, n_iter, used[0] if used else method, params, i)
+        if history[-1] <= tol:
+            break
+    assert best is not None
+    history, converged, n_iter, ran, params, which = best
     return FitResult(
         decomposition=_rebuild(model, params),
         loss=tuple(history),
         converged=converged,
-        method=used[0] if used else method,
+        method=ran,
         n_iter=n_iter,
-        seconds=seconds,
+        seconds=time.perf_counter() - clock,
+        start=which,
     )
