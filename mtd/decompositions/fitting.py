@@ -97,7 +97,11 @@ class FitResult:
         Relative error ``‖A − T‖_Ω / ‖T‖_Ω`` at the start and after every sweep
         (ALS) or iteration (L-BFGS-B).
     converged : bool
-        Whether the stopping test held before ``max_iter`` was reached.
+        Whether the stopping test held before ``max_iter`` was reached: the error fell to
+        ``tol``, or an iteration lowered the loss by less than ``tol`` relative to it (or
+        no damped step lowered it at all).  The second case is a stationary point, which
+        may be a local minimum far from the target: read ``relative_error``, not this
+        flag, to know whether the target was reached.
     method : str
         The method used: ``"als"``, ``"lm"``, ``"lbfgs"``, or for ``method="auto"`` what
         ran, ``"als"`` or ``"als+lm"`` (ALS sweeps, then Levenberg-Marquardt).
