@@ -19,11 +19,15 @@ blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
   about ``2**21`` up to ``inner = 8192``); otherwise two, on the balanced halves of
   the right factor (primes below ``2**26``): ``_Field.sub_products``.  Primes up to
   ``2**21`` therefore cost half the products of larger ones.
+* *Layout.*  The matrix is column-major (LAPACK's layout), so the column panels are
+  contiguous columns: skinny products and reductions on them run near full speed.
 * *Panels* of ``_BASE`` columns: when the leading principal minors of their top
-  ``w x w`` block do not vanish (almost always, for random matrices), the multipliers
-  below are one product with ``U11^-1``; otherwise the panel is eliminated column by
-  column with row swaps, transposed so that its columns are contiguous, with
-  in-place rank-one updates (``dger``) and delayed reduction.
+  ``w x w`` block ``D`` do not vanish (almost always, for random matrices), a *block*
+  LU step ``[D; A21] = [I; A21 D^-1] D``: ``D^-1`` by Gauss-Jordan (which checks the
+  minors), the multipliers below one product, and the panel's diagonal block of
+  ``L`` the identity, so the triangular solves skip it; otherwise the panel is
+  eliminated column by column with row swaps, transposed so that its columns are
+  contiguous, with in-place rank-one updates (``dger``) and delayed reduction.
 * *Triangular solves* use ``L^-1`` of ``_BASE``-row diagonal blocks, computed once
   per block (they never change once their panel is done).
 
@@ -207,7 +211,10 @@ def gemm_sub(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
     dgemm = _DGEMM[0]
     if m == 0 or n == 0 or k == 0:
         return
-    if dgemm is None or not (_blas_view(C) and _blas_view(A) and _blas_view(B)):
+    if dgemm is not None and _blas_view(C.T) and _blas_view(A.T) and _blas_view(B.T):
+        C, A, B = C.T, B.T, A.T  # column-major blocks: C^T -= B^T A^T on row-major views
+        m, n = n, m
+    elif dgemm is None or not (_blas_view(C) and _blas_view(A) and _blas_view(B)):
         C -= A @ B
         return
     import ctypes
@@ -231,6 +238,20 @@ def gemm_sub(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------- elimination
+_IDENTITY = np.eye(1)
+"""Marks a cached ``L^-1`` block that is the identity (a block LU step, see ``block_panel``)."""
+
+_MASKS: dict[int, np.ndarray] = {}
+
+
+def _upper_mask(w: int) -> np.ndarray:
+    """``w x w`` float mask of the upper triangle, diagonal included (cached)."""
+    mask = _MASKS.get(w)
+    if mask is None:
+        mask = _MASKS[w] = np.triu(np.ones((w, w)))
+    return mask
+
+
 def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
     """``L^-1`` mod p (balanced) for a small unit lower-triangular ``L`` (upper part not read).
 
@@ -249,36 +270,29 @@ def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
     return X
 
 
-def _small_lu(F: _Field, D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """``D = L U`` mod p without row swaps for a small square ``D``, with ``L^-1`` and ``U^-1``.
+def _small_inverse(F: _Field, D: np.ndarray) -> np.ndarray | None:
+    """``D^-1`` mod p (balanced) by Gauss-Jordan elimination *without* row swaps, or None.
 
-    Returns ``(LU, L^-1, U^-1)`` in balanced residues, ``LU`` packed LAPACK-style
-    (``L`` strictly below the diagonal), or None when a leading principal minor of
-    ``D`` vanishes mod p.  The elimination runs on ``[D | I]``, so the right half
-    ends as ``L^-1``; residues are kept in ``[0, p)`` (one ``remainder`` per step:
-    these arrays are tiny, so the number of numpy calls is what costs).
+    None when a leading principal minor of ``D`` vanishes mod p (a pivot is 0), so a
+    result also certifies that ``D``'s leading principal minors are non-zero.  Works on
+    ``[D | I]`` with residues in ``[0, p)``: every product of two of them is below
+    ``p**2 < 2**52``, exact.  Six numpy calls per column, on the whole (tiny) array.
     """
     p = F.fp
     w = D.shape[0]
     A = np.empty((w, 2 * w))
     np.remainder(D, p, out=A[:, :w])
     A[:, w:] = np.eye(w)
-    d = np.empty(w)  # the pivots' inverses
     for j in range(w):
-        if A[j, j] == 0.0:
+        pivot = A[j, j]
+        if pivot == 0.0:
             return None
-        d[j] = F.inverse(A[j, j]) % F.p
-        if j + 1 < w:
-            f = A[j + 1 :, j]
-            f *= d[j]
-            np.remainder(f, p, out=f)
-            T = A[j + 1 :, j + 1 :]
-            T -= np.multiply.outer(f, A[j, j + 1 :])
-            np.remainder(T, p, out=T)
-    LU = F.reduce(A[:, :w])
-    V = np.triu(LU, 1) * d[:, None]  # diag(d)^-1 U = I + V
-    Uinv = _unit_lower_inverse(F, F.reduce(V).T).T * d[None, :]
-    return LU, F.reduce(A[:, w:]), F.reduce(Uinv)
+        r = A[j] * float(pow(int(pivot), -1, F.p))
+        np.remainder(r, p, out=r)  # row j over its pivot: 1 at (j, j)
+        A -= np.multiply.outer(A[:, j], r)  # clears column j, row j included
+        A[j] = r
+        np.remainder(A, p, out=A)
+    return F.reduce(A[:, w:])
 
 
 def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at: int) -> None:
@@ -297,7 +311,8 @@ def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at
             inv = cache[(at, k)] = _unit_lower_inverse(F, L)
         if bound > F.h:
             F.reduce(B)
-        B[...] = F.matmul(inv, B)
+        if inv is not _IDENTITY:
+            B[...] = F.matmul(inv, B)
         return
     h = k // 2
     _trsm(F, L[:h, :h], B[:h], bound, cache, at)
@@ -342,24 +357,26 @@ class _InPlaceLU:
     def block_panel(self, t: int, c0: int, c1: int) -> bool:
         """The panel's pivots on the diagonal of its top ``w x w`` block ``D``, if they can be.
 
-        ``D = L11 U11`` without row swaps needs every leading principal minor of ``D``
-        non-zero mod p (checked: False, nothing changed, when one vanishes; random
-        matrices almost never have one).  Then the multipliers below are ``L21 = A21
-        U11^-1``: one product, instead of ``w`` rank-one updates of the whole panel.
+        A *block* LU step: ``[D; A21] = [I; A21 D^-1] D``, so this panel's diagonal
+        block of ``L`` is the identity (written as zeros below the diagonal; its
+        ``U`` block ``D`` is never read again) and ``L21 = A21 D^-1`` is one product.
+        Needs every leading principal minor of ``D`` non-zero mod p, which the
+        Gauss-Jordan inverse checks (False, nothing changed, when one vanishes; random
+        matrices almost never have one): the pivots stay those of an LU without swaps.
         """
         F, W = self.F, self.W
         w = c1 - c0
         if self.bound[c0:c1].max() > F.h:
             F.reduce(W[t:, c0:c1])
             self.bound[c0:c1] = F.h
-        lu = _small_lu(F, W[t : t + w, c0:c1])
-        if lu is None:
+        Dinv = _small_inverse(F, W[t : t + w, c0:c1])
+        if Dinv is None:
             return False
-        D, Linv, Uinv = lu
-        self.inverses[(t, w)] = Linv
+        self.inverses[(t, w)] = _IDENTITY
         A21 = W[t + w :, c0:c1]
-        A21[...] = F.matmul(A21, Uinv)
-        W[t : t + w, c0:c1] = D
+        A21[...] = F.matmul(A21, Dinv)
+        D = W[t : t + w, c0:c1]
+        D *= _upper_mask(w)
         self.pivot_cols.extend(range(c0, c1))
         return True
 
@@ -371,7 +388,7 @@ class _InPlaceLU:
         row swaps are then applied to the rest of ``W``.
         """
         F, W, dger = self.F, self.W, self.dger
-        P = np.ascontiguousarray(W[t:, c0:c1].T)  # P[c, i] = W[t + i, c0 + c]
+        P = W[t:, c0:c1].T.copy()  # P[c, i] = W[t + i, c0 + c]; a copy, never a view of W
         if self.bound[c0:c1].max() > F.h:
             F.reduce(P)
         w, rows = P.shape
@@ -441,7 +458,9 @@ class _InPlaceLU:
             U = W[t:t1, h:c1]
             if self.bound[h:c1].max() > F.h:
                 F.reduce(U)
-            _trsm(F, W[t:t1][:, cols], U, float(F.h), self.inverses, t)
+            lo, hi = cols[0], cols[-1] + 1
+            L = W[t:t1, lo:hi] if hi - lo == len(cols) else W[t:t1][:, cols]
+            _trsm(F, L, U, float(F.h), self.inverses, t)
             self.schur(t1, cols, U, h, c1)
         return self.run(t1, h, c1)
 
@@ -453,9 +472,14 @@ def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     as :func:`mtd._modular.rank_mod`.
     """
     F = _Field(q)
-    transpose = M.shape[1] > M.shape[0]
+    # W is column-major (LAPACK's layout): the column panels the elimination works on are
+    # then contiguous columns, which skinny products and reductions read fastest.  Tall
+    # orientation (fewer panels); for a square row-major M, its transpose, whose
+    # column-major copy is a straight (not transposing) conversion.
+    m, n = M.shape
+    transpose = n > m or (n == m and M.flags.c_contiguous)
     # residues in [0, q) as they are: W is only ever updated, or reduced before use
-    A = (M.T if transpose else M).astype(np.float64, order="C")
+    A = (M.T if transpose else M).astype(np.float64, order="F")
     if A.size == 0 or not A.any():
         return 0, [], []
     lu = _InPlaceLU(F, A, float(q))
