@@ -455,12 +455,10 @@ class _InPlaceLU:
         t1 = self.run(t, c0, h)
         if t1 > t and t1 < m:
             cols = self.pivot_cols[k0:]
-            U = W[t:t1, h:c1]
-            if self.bound[h:c1].max() > F.h:
-                F.reduce(U)
+            U = W[t:t1, h:c1]  # unreduced: _trsm reduces each block once, when it is solved
             lo, hi = cols[0], cols[-1] + 1
             L = W[t:t1, lo:hi] if hi - lo == len(cols) else W[t:t1][:, cols]
-            _trsm(F, L, U, float(F.h), self.inverses, t)
+            _trsm(F, L, U, float(self.bound[h:c1].max()), self.inverses, t)
             self.schur(t1, cols, U, h, c1)
         return self.run(t1, h, c1)
 
