@@ -59,6 +59,10 @@ class _Field:
         self.fp = float(p)
         self.pinv = 1.0 / p
         self.h = p // 2 + 2  # bound on |residue|
+        self.s = (self.h.bit_length() + 1) // 2
+        """Bits of the low half of a right factor split in two (``sub_products``)."""
+        self.shift = float(pow(2, self.s, p))
+        """``2**s mod p``: the left factor of the high half is ``shift X mod p``."""
 
     def reduce(self, X: np.ndarray) -> np.ndarray:
         """Balanced residues of an exact-integer float array (in place), returned."""
@@ -83,27 +87,40 @@ class _Field:
             return P
         return self.matmul(X, Y)
 
-    def sub_products(self, W: np.ndarray, X: np.ndarray, Y: np.ndarray, bound: float) -> float:
+    def needs_halves(self, inner: int) -> bool:
+        """Whether a product with this inner dimension takes two products (``sub_products``)."""
+        return inner * self.h * self.h > _EXACT / 4
+
+    def sub_products(
+        self,
+        W: np.ndarray,
+        X: np.ndarray,
+        Y: np.ndarray,
+        bound: float,
+        X1: np.ndarray | None = None,
+    ) -> float:
         """``W <- W - X @ Y`` (mod p) in place, for ``|W| <= bound``; returns the new bound.
 
         ``X`` and ``Y`` are reduced.  The result is left unreduced: one exact product
         when ``inner (p/2)**2`` is small, else two, on the balanced halves of ``Y``
         (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of ``Y1``
-        being ``2**s X mod p``).  ``W`` is reduced first if the update could pass
-        ``2**53``, and the inner dimension is cut into chunks if even that is not enough.
+        being ``X1 = 2**s X mod p``, computed here unless given).  ``W`` is reduced
+        first if the update could pass ``2**53``, and the inner dimension is cut into
+        chunks if even that is not enough.
         """
         k = X.shape[1]
         h = self.h
         if k == 0:
             return bound
         single = k * h * h
-        s = (h.bit_length() + 1) // 2
+        s = self.s
         double = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
         inc = single if single <= _EXACT / 4 else double
         if inc + h >= _EXACT:  # too long an inner dimension: chunks of it
             step = max(1, int(k * (_EXACT / 4) / inc))
             for a in range(0, k, step):
-                bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound)
+                part = None if X1 is None else X1[:, a : a + step]
+                bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound, part)
             return bound
         if bound + inc >= _EXACT:
             self.reduce(W)
@@ -115,7 +132,8 @@ class _Field:
             top = np.rint(Y * (1.0 / scale))
             low = Y - top * scale
             gemm_sub(W, X, low)
-            X1 = self.reduce(X * float(pow(2, s, self.p)))
+            if X1 is None:
+                X1 = self.reduce(X * self.shift)
             gemm_sub(W, X1, top)
         return bound + inc
 
@@ -308,14 +326,23 @@ def _small_inverse(F: _Field, D: np.ndarray) -> np.ndarray | None:
     return F.reduce(A[:, w:])
 
 
-def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at: int) -> None:
+def _trsm(
+    F: _Field,
+    L: np.ndarray,
+    B: np.ndarray,
+    bound: float,
+    cache: dict,
+    at: int,
+    L1: np.ndarray | None = None,
+) -> None:
     """Overwrite ``B`` with the reduced solution ``X`` of ``L X = B`` mod p.
 
     ``L`` is unit lower-triangular (its diagonal and upper part are not read), ``|B| <=
     bound``.  Blocks of at most ``_BASE`` rows are solved by one product with ``L^-1``
     (kept in ``cache`` under ``(at, size)``, ``at`` the block's first row in ``W``: the
     blocks of ``L`` never change once computed); the other rows of ``B`` take their
-    updates unreduced while they stay exact.
+    updates unreduced while they stay exact.  ``L1``, if given, is ``2**s L mod p``
+    (``_Field.sub_products``).
     """
     k = L.shape[0]
     if k <= _BASE:
@@ -330,8 +357,8 @@ def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at
     h = k // 2
     _trsm(F, L[:h, :h], B[:h], bound, cache, at)
     B2 = B[h:]
-    bound = F.sub_products(B2, L[h:, :h], B[:h], bound)
-    _trsm(F, L[h:, h:], B2, bound, cache, at + h)
+    bound = F.sub_products(B2, L[h:, :h], B[:h], bound, None if L1 is None else L1[h:, :h])
+    _trsm(F, L[h:, h:], B2, bound, cache, at + h, None if L1 is None else L1[h:, h:])
 
 
 class _InPlaceLU:
@@ -359,6 +386,23 @@ class _InPlaceLU:
         self.inverses: dict[tuple[int, int], np.ndarray] = {}
         self.limit = int((_EXACT - F.h) // (F.h * F.h)) - 1
         """Rank-one updates a reduced panel absorbs before it must be reduced again."""
+        self.W1: np.ndarray | None = None
+        """``2**s L mod p`` where ``W`` holds ``L`` (see ``_Field.sub_products``): kept
+        when products need two halves, so that every column of ``L`` is scaled once,
+        not at every product it enters; only if a second copy of ``W`` fits the
+        memory limit (else each product scales its own block)."""
+        if F.needs_halves(n):
+            from ._config import get_memory_limit
+
+            if 2 * W.nbytes <= get_memory_limit():
+                self.W1 = np.zeros_like(W, order="F")
+
+    def finish_panel(self, t: int, c0: int, c1: int) -> None:
+        """Record ``2**s L mod p`` of a finished panel in ``W1`` (if kept)."""
+        if self.W1 is not None:
+            W1 = self.W1[t:, c0:c1]
+            np.multiply(self.W[t:, c0:c1], self.F.shift, out=W1)
+            self.F.reduce(W1)
 
     def base(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` from row ``t`` on; return the new ``t``."""
@@ -391,6 +435,7 @@ class _InPlaceLU:
         D = W[t : t + w, c0:c1]
         D *= _upper_mask(w)
         self.pivot_cols.extend(range(c0, c1))
+        self.finish_panel(t, c0, c1)
         return True
 
     def pivoting_panel(self, t: int, c0: int, c1: int) -> int:
@@ -439,22 +484,29 @@ class _InPlaceLU:
                 if pending >= self.limit:
                     F.reduce(P[c + 1 :])
                     pending = 0
-        perm = self.perm
+        perm, W1 = self.perm, self.W1
         for a, b in swaps:
             W[[a, b]] = W[[b, a]]
             perm[[a, b]] = perm[[b, a]]
+            if W1 is not None:
+                W1[[a, b]] = W1[[b, a]]
         W[t:, c0:c1] = P.T
         self.bound[c0:c1] = F.h
+        self.finish_panel(t, c0, c1)
         return t + j
 
     def schur(self, t1: int, cols: list[int], U: np.ndarray, c0: int, c1: int) -> None:
         """``W[t1:, c0:c1] -= W[t1:, cols] @ U``, reduced only when it must be."""
         F, W = self.F, self.W
         lo, hi = cols[0], cols[-1] + 1
-        X = W[t1:, lo:hi] if hi - lo == len(cols) else W[t1:, cols]
+        contiguous = hi - lo == len(cols)
+        X = W[t1:, lo:hi] if contiguous else W[t1:, cols]
+        X1 = None
+        if self.W1 is not None:
+            X1 = self.W1[t1:, lo:hi] if contiguous else self.W1[t1:, cols]
         block = W[t1:, c0:c1]
         bound = self.bound[c0:c1].max()
-        self.bound[c0:c1] = F.sub_products(block, X, U, bound)
+        self.bound[c0:c1] = F.sub_products(block, X, U, bound, X1)
 
     def run(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` (already updated) from row ``t``; return new ``t``."""
@@ -471,7 +523,10 @@ class _InPlaceLU:
             U = W[t:t1, h:c1]  # unreduced: _trsm reduces each block once, when it is solved
             lo, hi = cols[0], cols[-1] + 1
             L = W[t:t1, lo:hi] if hi - lo == len(cols) else W[t:t1][:, cols]
-            _trsm(F, L, U, float(self.bound[h:c1].max()), self.inverses, t)
+            L1 = None
+            if self.W1 is not None:
+                L1 = self.W1[t:t1, lo:hi] if hi - lo == len(cols) else self.W1[t:t1][:, cols]
+            _trsm(F, L, U, float(self.bound[h:c1].max()), self.inverses, t, L1)
             self.schur(t1, cols, U, h, c1)
         return self.run(t1, h, c1)
 
