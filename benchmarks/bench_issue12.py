@@ -422,9 +422,16 @@ def main() -> None:
         help="j: certify rank 2^j of the 64-mode mixed decomposition by probes (13: 8192)",
     )
     ap.add_argument("--big", type=int, nargs="*", default=[], help="n: one rank of n x n")
+    ap.add_argument(
+        "--primes",
+        type=int,
+        nargs="*",
+        default=[21, 25, 31],
+        help="b: the largest prime below 2**b (31: 2**31 - 1) for the elimination table",
+    )
     args = ap.parse_args()
     sizes = args.sizes if args.sizes is not None else (1024,) if args.quick else (2048, 4096)
-    primes = (first_prime_below(2**21), first_prime_below(2**25), 2**31 - 1)
+    primes = [first_prime_below(2**b) for b in args.primes]
     elim = []
     for n in sizes:
         for p in primes:

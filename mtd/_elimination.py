@@ -18,7 +18,9 @@ blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 * *Products.*  One exact product when ``inner (p/2 + 2)**2`` is small (primes below
   about ``2**21`` up to ``inner = 8192``); otherwise two, on the balanced halves of
   the right factor (primes below ``2**26``): ``_Field.sub_products``.  Primes up to
-  ``2**21`` therefore cost half the products of larger ones.
+  ``2**21`` therefore cost half the products of larger ones.  The left factor of the
+  second product, ``2**s L mod p``, is kept beside ``L`` (one scaling per panel, not
+  one per product) when a second copy of the matrix fits the memory limit.
 * *Layout.*  The matrix is column-major (LAPACK's layout), so the column panels are
   contiguous columns: skinny products and reductions on them run near full speed.
 * *Panels* of ``_BASE`` columns: when the leading principal minors of their top
