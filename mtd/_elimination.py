@@ -13,12 +13,14 @@ blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 * *Delayed reduction.*  Every column carries a bound on its entries; a Schur update
   ``W -= L U`` with reduced factors adds ``inner (p/2 + 2)**2`` to it, and the block
   is reduced only before it is used as a factor (a panel, a block of ``U``) or when
-  the next update could pass ``2**53``.  For ``p < 2**21`` and ``n <= 8192`` that
+  the next update could pass ``2**53``.  For ``p < 2**21`` and ``n <= 2048`` that
   never happens: each entry is reduced about twice in the whole elimination.
-* *Products.*  One exact product when ``inner (p/2 + 2)**2`` is small (primes below
-  about ``2**21`` up to ``inner = 8192``); otherwise two, on the balanced halves of
-  the right factor (primes below ``2**26``): ``_Field.sub_products``.  Primes up to
-  ``2**21`` therefore cost half the products of larger ones.  The left factor of the
+* *Products.*  One exact product when ``inner (p/2 + 2)**2 + p/2 < 2**53`` (primes
+  below ``2**21`` up to ``inner = 8191``), or one per chunk of the inner dimension
+  where chunks of at least 256 fit (primes up to about ``2**23``), the block reduced
+  between chunks; otherwise two, on the balanced halves of the right factor (primes
+  below ``2**26``): ``_Field.sub_products``.  Primes up to ``2**23`` therefore cost
+  half the products of larger ones.  The left factor of the
   second product, ``2**s L mod p``, is kept beside ``L`` (one scaling per panel, not
   one per product) when a second copy of the matrix fits the memory limit.
 * *Layout.*  The matrix is column-major (LAPACK's layout), so the column panels are
@@ -48,6 +50,10 @@ _BASE = 16
 """Width of the panels (32 was no faster at n = 2048 and 4096)."""
 
 
+_MIN_CHUNK = 256
+"""Shortest inner dimension of the exact single products an update is cut into; below
+it, two products on halves (``_Field.sub_products``)."""
+
 MAX_PRIME = 2**26
 """Primes below this are eliminated here: a product of two residues stays below ``2**51``."""
 
@@ -65,6 +71,9 @@ class _Field:
         """Bits of the low half of a right factor split in two (``sub_products``)."""
         self.shift = float(pow(2, self.s, p))
         """``2**s mod p``: the left factor of the high half is ``shift X mod p``."""
+        self.single_inner = int((_EXACT - self.h) // (self.h * self.h))
+        """Longest inner dimension of one exact product of reduced factors added to a
+        reduced block: ``inner h**2 + h < 2**53``."""
 
     def reduce(self, X: np.ndarray) -> np.ndarray:
         """Balanced residues of an exact-integer float array (in place), returned."""
@@ -91,7 +100,7 @@ class _Field:
 
     def needs_halves(self, inner: int) -> bool:
         """Whether a product with this inner dimension takes two products (``sub_products``)."""
-        return inner * self.h * self.h > _EXACT / 4
+        return inner > self.single_inner and self.single_inner < _MIN_CHUNK
 
     def sub_products(
         self,
@@ -103,21 +112,33 @@ class _Field:
     ) -> float:
         """``W <- W - X @ Y`` (mod p) in place, for ``|W| <= bound``; returns the new bound.
 
-        ``X`` and ``Y`` are reduced.  The result is left unreduced: one exact product
-        when ``inner (p/2)**2`` is small, else two, on the balanced halves of ``Y``
-        (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of ``Y1``
-        being ``X1 = 2**s X mod p``, computed here unless given).  ``W`` is reduced
-        first if the update could pass ``2**53``, and the inner dimension is cut into
-        chunks if even that is not enough.
+        ``X`` and ``Y`` are reduced.  The result is left unreduced.  One exact product
+        per chunk of ``single_inner`` of the inner dimension (all of it, for primes
+        below ``2**21`` up to ``inner = 2048``; chunks of at least ``_MIN_CHUNK``, for
+        primes up to about ``2**23``), ``W`` reduced before a chunk could pass
+        ``2**53``: a reduction costs a few passes over ``W``, a second product
+        ``2 inner`` flops an entry.  Otherwise two products, on the balanced halves of
+        ``Y`` (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of
+        ``Y1`` being ``X1 = 2**s X mod p``, computed here unless given), the inner
+        dimension cut into chunks if even that is not enough.
         """
         k = X.shape[1]
         h = self.h
         if k == 0:
             return bound
-        single = k * h * h
+        step = self.single_inner
+        if k <= step or step >= _MIN_CHUNK:
+            for a in range(0, k, step):
+                Xa, Ya = (X, Y) if k <= step else (X[:, a : a + step], Y[a : a + step])
+                single = Xa.shape[1] * h * h
+                if bound + single >= _EXACT:
+                    self.reduce(W)
+                    bound = h
+                gemm_sub(W, Xa, Ya)
+                bound += single
+            return bound
         s = self.s
-        double = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
-        inc = single if single <= _EXACT / 4 else double
+        inc = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
         if inc + h >= _EXACT:  # too long an inner dimension: chunks of it
             step = max(1, int(k * (_EXACT / 4) / inc))
             for a in range(0, k, step):
@@ -127,16 +148,13 @@ class _Field:
         if bound + inc >= _EXACT:
             self.reduce(W)
             bound = h
-        if inc == single:
-            gemm_sub(W, X, Y)
-        else:
-            scale = 2.0**s
-            top = np.rint(Y * (1.0 / scale))
-            low = Y - top * scale
-            gemm_sub(W, X, low)
-            if X1 is None:
-                X1 = self.reduce(X * self.shift)
-            gemm_sub(W, X1, top)
+        scale = 2.0**s
+        top = np.rint(Y * (1.0 / scale))
+        low = Y - top * scale
+        gemm_sub(W, X, low)
+        if X1 is None:
+            X1 = self.reduce(X * self.shift)
+        gemm_sub(W, X1, top)
         return bound + inc
 
     def inverse(self, x: float) -> float:

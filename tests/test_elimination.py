@@ -138,12 +138,15 @@ def test_gemm_sub_on_strided_blocks(m, n, k, seed):
     assert np.array_equal(big, want)
 
 
+@pytest.mark.parametrize("bits", [21, 23, 26])
 @pytest.mark.parametrize("k", [1, 16, 3000, 40000])
-def test_sub_products_bounds_and_values(k):
-    # W - X @ Y mod p for one product, two halves, and an inner dimension long enough
-    # (p near 2**26, k = 40000) to be cut into chunks; against Python ints
-    p = _modular.first_prime_below(MAX_PRIME)
+def test_sub_products_bounds_and_values(k, bits):
+    # W - X @ Y mod p: one product (2**21, up to 8191 inner), single products on chunks of
+    # the inner dimension with W reduced between them (2**21 at k = 40000; 2**23, chunks of
+    # 512), two halves (2**26), cut into chunks too (k = 40000); against Python ints
+    p = _modular.first_prime_below(2**bits)
     F = _Field(p)
+    assert F.needs_halves(k) == (bits == 26 and k > 1)
     rng = np.random.default_rng(k)
     X = F.balanced(rng.integers(0, p, (3, k)))
     Y = F.balanced(rng.integers(0, p, (k, 2)))
