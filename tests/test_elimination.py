@@ -56,6 +56,17 @@ def test_large_full_and_deficient_ranks():
         assert rank_mod_float(A, p)[0] == flint_rank(A, p)
 
 
+def test_updates_in_chunks_of_single_products():
+    # p < 2**23: one exact product covers at most 512 of an inner dimension, so the
+    # top-level updates (inner 550) run as chunks with the block reduced between them
+    p = _modular.first_prime_below(2**23)
+    assert _Field(p).single_inner < 550
+    rng, r = np.random.default_rng(0), 1037
+    A = rng.integers(0, p, (1100, 1100))
+    A[r:] = A[: 1100 - r]  # repeated rows: rank r (with python-flint's confirmation)
+    assert rank_mod_float(A, p)[0] == flint_rank(A, p) == r
+
+
 @given(st.sampled_from(PRIMES[2:]), st.integers(1, 20), st.integers(1, 3000), st.data())
 def test_products_are_exact(p, a, b, data):
     # one product, limbs and cut inner dimensions, against Python ints
