@@ -36,6 +36,11 @@ Side by side in one run, one BLAS thread each (``MTD_BENCH_THREADS=2`` for two):
     how many the structural witness alone certifies (before: none, mixed decompositions
     had no structural witness), how many ``generic_rank`` certifies, and the median time
     of ``method="auto"`` against ``method="probes"``.
+``--big n``
+    one rank of a random full-rank ``n × n`` matrix modulo the largest prime below
+    ``2**21`` (``matrix_rank(method="modular")``), once, with the time to draw it and
+    the float64 product as the floor, estimated as 64 times the best of 3 products of
+    ``n/4 × n/4`` (same BLAS threads; a 16384 × 16384 run needs about 6 GB).
 
 Run ``python benchmarks/bench_issue12.py --base /path/to/old/checkout [--quick]``;
 prints Markdown tables (and, with ``--out``, JSON with every repetition).
@@ -354,6 +359,30 @@ def exact_vs_flint(n: int, kind: str) -> dict:
     return row
 
 
+def big_rank(n: int) -> dict:
+    """One modular rank of a random ``n × n`` matrix (p < 2**21), against one product."""
+    p = first_prime_below(2**21)
+    mtd.matrix_rank(np.eye(300, dtype=np.int64), method="modular", prime=p)  # first-use imports
+    t = time.perf_counter()
+    A = np.random.default_rng(0).integers(0, p, (n, n))
+    draw = time.perf_counter() - t
+    got: list = []
+    wall, cpu = _clock(lambda A=A: got.append(mtd.matrix_rank(A, method="modular", prime=p)))
+    rank = got[0]
+    del A
+    row = {"n": n, "p": p, "rank": rank, "draw": draw, "wall": wall, "cpu": cpu}
+    row["blas threads"] = os.environ["OPENBLAS_NUM_THREADS"]
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    # the floor from a product of a quarter the size, times 64 (a full-size product takes
+    # three times the elimination's flops: too long on a shared machine)
+    m = n // 4
+    X = np.random.default_rng(1).random((m, m))
+    row["product"] = 64 * min(_clock(lambda: X @ X)[0] for _ in range(3))
+    row["ratio to floor"] = 3 * wall / row["product"]
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", help="checkout of the previous commit (for the previous path)")
@@ -389,9 +418,17 @@ def main() -> None:
         default=[],
         help="j: certify rank 2^j of the 64-mode mixed decomposition by probes (13: 8192)",
     )
+    ap.add_argument("--big", type=int, nargs="*", default=[], help="n: one rank of n x n")
+    ap.add_argument(
+        "--primes",
+        type=int,
+        nargs="*",
+        default=[21, 25, 31],
+        help="b: the largest prime below 2**b (31: 2**31 - 1) for the elimination table",
+    )
     args = ap.parse_args()
     sizes = args.sizes if args.sizes is not None else (1024,) if args.quick else (2048, 4096)
-    primes = (first_prime_below(2**21), first_prime_below(2**25), 2**31 - 1)
+    primes = [first_prime_below(2**b) for b in args.primes]
     elim = []
     for n in sizes:
         for p in primes:
@@ -428,6 +465,14 @@ def main() -> None:
                 f"| {e['kind']}, n = {e['n']} | {e['mtd'][0]:.3g} s | {e['flint'][0]:.3g} s | "
                 f"{e['flint'][0] / e['mtd'][0]:.1f}× |"
             )
+    big = [big_rank(n) for n in args.big]
+    for b in big:
+        print(
+            f"\nrank {b['rank']} of a random {b['n']} × {b['n']} matrix mod {b['p']}: "
+            f"{b['wall']:.1f} s wall ({b['cpu']:.1f} s CPU), float64 product "
+            f"{b['product']:.1f} s (64 × one of n/4), {b['ratio to floor']:.2f}× the floor, "
+            f"{b['blas threads']} BLAS thread(s)"
+        )
     probes = [probe_certification(j) for j in args.probes]
     if probes:
         print()
@@ -487,6 +532,7 @@ def main() -> None:
                     "probes": probes,
                     "structural": structural,
                     "mixed fraction": fraction,
+                    "big": big,
                     "argv": sys.argv,
                 },
                 f,

@@ -13,17 +13,25 @@ blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 * *Delayed reduction.*  Every column carries a bound on its entries; a Schur update
   ``W -= L U`` with reduced factors adds ``inner (p/2 + 2)**2`` to it, and the block
   is reduced only before it is used as a factor (a panel, a block of ``U``) or when
-  the next update could pass ``2**53``.  For ``p < 2**21`` and ``n <= 8192`` that
+  the next update could pass ``2**53``.  For ``p < 2**21`` and ``n <= 2048`` that
   never happens: each entry is reduced about twice in the whole elimination.
-* *Products.*  One exact product when ``inner (p/2 + 2)**2`` is small (primes below
-  about ``2**21`` up to ``inner = 8192``); otherwise two, on the balanced halves of
-  the right factor (primes below ``2**26``): ``_Field.sub_products``.  Primes up to
-  ``2**21`` therefore cost half the products of larger ones.
+* *Products.*  One exact product when ``inner (p/2 + 2)**2 + p/2 < 2**53`` (primes
+  below ``2**21`` up to ``inner = 8191``), or one per chunk of the inner dimension
+  where chunks of at least 256 fit (primes up to about ``2**23``), the block reduced
+  between chunks; otherwise two, on the balanced halves of the right factor (primes
+  below ``2**26``): ``_Field.sub_products``.  Primes up to ``2**23`` therefore cost
+  half the products of larger ones.  The left factor of the
+  second product, ``2**s L mod p``, is kept beside ``L`` (one scaling per panel, not
+  one per product) when a second copy of the matrix fits the memory limit.
+* *Layout.*  The matrix is column-major (LAPACK's layout), so the column panels are
+  contiguous columns: skinny products and reductions on them run near full speed.
 * *Panels* of ``_BASE`` columns: when the leading principal minors of their top
-  ``w x w`` block do not vanish (almost always, for random matrices), the multipliers
-  below are one product with ``U11^-1``; otherwise the panel is eliminated column by
-  column with row swaps, transposed so that its columns are contiguous, with
-  in-place rank-one updates (``dger``) and delayed reduction.
+  ``w x w`` block ``D`` do not vanish (almost always, for random matrices), a *block*
+  LU step ``[D; A21] = [I; A21 D^-1] D``: ``D^-1`` by Gauss-Jordan (which checks the
+  minors), the multipliers below one product, and the panel's diagonal block of
+  ``L`` the identity, so the triangular solves skip it; otherwise the panel is
+  eliminated column by column with row swaps, transposed so that its columns are
+  contiguous, with in-place rank-one updates (``dger``) and delayed reduction.
 * *Triangular solves* use ``L^-1`` of ``_BASE``-row diagonal blocks, computed once
   per block (they never change once their panel is done).
 
@@ -42,6 +50,10 @@ _BASE = 16
 """Width of the panels (32 was no faster at n = 2048 and 4096)."""
 
 
+_MIN_CHUNK = 256
+"""Shortest inner dimension of the exact single products an update is cut into; below
+it, two products on halves (``_Field.sub_products``)."""
+
 MAX_PRIME = 2**26
 """Primes below this are eliminated here: a product of two residues stays below ``2**51``."""
 
@@ -55,6 +67,13 @@ class _Field:
         self.fp = float(p)
         self.pinv = 1.0 / p
         self.h = p // 2 + 2  # bound on |residue|
+        self.s = (self.h.bit_length() + 1) // 2
+        """Bits of the low half of a right factor split in two (``sub_products``)."""
+        self.shift = float(pow(2, self.s, p))
+        """``2**s mod p``: the left factor of the high half is ``shift X mod p``."""
+        self.single_inner = int((_EXACT - self.h) // (self.h * self.h))
+        """Longest inner dimension of one exact product of reduced factors added to a
+        reduced block: ``inner h**2 + h < 2**53``."""
 
     def reduce(self, X: np.ndarray) -> np.ndarray:
         """Balanced residues of an exact-integer float array (in place), returned."""
@@ -79,40 +98,63 @@ class _Field:
             return P
         return self.matmul(X, Y)
 
-    def sub_products(self, W: np.ndarray, X: np.ndarray, Y: np.ndarray, bound: float) -> float:
+    def needs_halves(self, inner: int) -> bool:
+        """Whether a product with this inner dimension takes two products (``sub_products``)."""
+        return inner > self.single_inner and self.single_inner < _MIN_CHUNK
+
+    def sub_products(
+        self,
+        W: np.ndarray,
+        X: np.ndarray,
+        Y: np.ndarray,
+        bound: float,
+        X1: np.ndarray | None = None,
+    ) -> float:
         """``W <- W - X @ Y`` (mod p) in place, for ``|W| <= bound``; returns the new bound.
 
-        ``X`` and ``Y`` are reduced.  The result is left unreduced: one exact product
-        when ``inner (p/2)**2`` is small, else two, on the balanced halves of ``Y``
-        (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of ``Y1``
-        being ``2**s X mod p``).  ``W`` is reduced first if the update could pass
-        ``2**53``, and the inner dimension is cut into chunks if even that is not enough.
+        ``X`` and ``Y`` are reduced.  The result is left unreduced.  One exact product
+        per chunk of ``single_inner`` of the inner dimension (all of it, for primes
+        below ``2**21`` up to ``inner = 2048``; chunks of at least ``_MIN_CHUNK``, for
+        primes up to about ``2**23``), ``W`` reduced before a chunk could pass
+        ``2**53``: a reduction costs a few passes over ``W``, a second product
+        ``2 inner`` flops an entry.  Otherwise two products, on the balanced halves of
+        ``Y`` (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of
+        ``Y1`` being ``X1 = 2**s X mod p``, computed here unless given), the inner
+        dimension cut into chunks if even that is not enough.
         """
         k = X.shape[1]
         h = self.h
         if k == 0:
             return bound
-        single = k * h * h
-        s = (h.bit_length() + 1) // 2
-        double = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
-        inc = single if single <= _EXACT / 4 else double
+        step = self.single_inner
+        if k <= step or step >= _MIN_CHUNK:
+            for a in range(0, k, step):
+                Xa, Ya = (X, Y) if k <= step else (X[:, a : a + step], Y[a : a + step])
+                single = Xa.shape[1] * h * h
+                if bound + single >= _EXACT:
+                    self.reduce(W)
+                    bound = h
+                gemm_sub(W, Xa, Ya)
+                bound += single
+            return bound
+        s = self.s
+        inc = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
         if inc + h >= _EXACT:  # too long an inner dimension: chunks of it
             step = max(1, int(k * (_EXACT / 4) / inc))
             for a in range(0, k, step):
-                bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound)
+                part = None if X1 is None else X1[:, a : a + step]
+                bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound, part)
             return bound
         if bound + inc >= _EXACT:
             self.reduce(W)
             bound = h
-        if inc == single:
-            gemm_sub(W, X, Y)
-        else:
-            scale = 2.0**s
-            top = np.rint(Y * (1.0 / scale))
-            low = Y - top * scale
-            gemm_sub(W, X, low)
-            X1 = self.reduce(X * float(pow(2, s, self.p)))
-            gemm_sub(W, X1, top)
+        scale = 2.0**s
+        top = np.rint(Y * (1.0 / scale))
+        low = Y - top * scale
+        gemm_sub(W, X, low)
+        if X1 is None:
+            X1 = self.reduce(X * self.shift)
+        gemm_sub(W, X1, top)
         return bound + inc
 
     def inverse(self, x: float) -> float:
@@ -207,7 +249,10 @@ def gemm_sub(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
     dgemm = _DGEMM[0]
     if m == 0 or n == 0 or k == 0:
         return
-    if dgemm is None or not (_blas_view(C) and _blas_view(A) and _blas_view(B)):
+    if dgemm is not None and _blas_view(C.T) and _blas_view(A.T) and _blas_view(B.T):
+        C, A, B = C.T, B.T, A.T  # column-major blocks: C^T -= B^T A^T on row-major views
+        m, n = n, m
+    elif dgemm is None or not (_blas_view(C) and _blas_view(A) and _blas_view(B)):
         C -= A @ B
         return
     import ctypes
@@ -231,6 +276,20 @@ def gemm_sub(C: np.ndarray, A: np.ndarray, B: np.ndarray) -> None:
 
 
 # ---------------------------------------------------------------------- elimination
+_IDENTITY = np.eye(1)
+"""Marks a cached ``L^-1`` block that is the identity (a block LU step, see ``block_panel``)."""
+
+_MASKS: dict[int, np.ndarray] = {}
+
+
+def _upper_mask(w: int) -> np.ndarray:
+    """``w x w`` float mask of the upper triangle, diagonal included (cached)."""
+    mask = _MASKS.get(w)
+    if mask is None:
+        mask = _MASKS[w] = np.triu(np.ones((w, w)))
+    return mask
+
+
 def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
     """``L^-1`` mod p (balanced) for a small unit lower-triangular ``L`` (upper part not read).
 
@@ -249,46 +308,61 @@ def _unit_lower_inverse(F: _Field, L: np.ndarray) -> np.ndarray:
     return X
 
 
-def _small_lu(F: _Field, D: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """``D = L U`` mod p without row swaps for a small square ``D``, with ``L^-1`` and ``U^-1``.
+def _small_inverse(F: _Field, D: np.ndarray) -> np.ndarray | None:
+    """``D^-1`` mod p (balanced) by Gauss-Jordan elimination *without* row swaps, or None.
 
-    Returns ``(LU, L^-1, U^-1)`` in balanced residues, ``LU`` packed LAPACK-style
-    (``L`` strictly below the diagonal), or None when a leading principal minor of
-    ``D`` vanishes mod p.  The elimination runs on ``[D | I]``, so the right half
-    ends as ``L^-1``; residues are kept in ``[0, p)`` (one ``remainder`` per step:
-    these arrays are tiny, so the number of numpy calls is what costs).
+    None when a leading principal minor of ``D`` vanishes mod p, so a result also
+    certifies that they do not.  Works on ``[D | I]`` with residues in ``[0, p)``, two
+    columns at a time: with ``P`` the 2 x 2 pivot block (``P[0, 0]`` and ``det P``
+    are the ratios of consecutive leading minors), ``R = P^-1 [rows j, j+1]`` and
+    ``A -= A[:, j:j+2] R``.  Sums of two products of residues stay below ``2 p**2 <
+    2**53``: exact.  Seven numpy calls per two columns, on the whole (tiny) array.
     """
-    p = F.fp
+    p, q = F.fp, F.p
     w = D.shape[0]
     A = np.empty((w, 2 * w))
     np.remainder(D, p, out=A[:, :w])
     A[:, w:] = np.eye(w)
-    d = np.empty(w)  # the pivots' inverses
-    for j in range(w):
-        if A[j, j] == 0.0:
-            return None
-        d[j] = F.inverse(A[j, j]) % F.p
-        if j + 1 < w:
-            f = A[j + 1 :, j]
-            f *= d[j]
-            np.remainder(f, p, out=f)
-            T = A[j + 1 :, j + 1 :]
-            T -= np.multiply.outer(f, A[j, j + 1 :])
-            np.remainder(T, p, out=T)
-    LU = F.reduce(A[:, :w])
-    V = np.triu(LU, 1) * d[:, None]  # diag(d)^-1 U = I + V
-    Uinv = _unit_lower_inverse(F, F.reduce(V).T).T * d[None, :]
-    return LU, F.reduce(A[:, w:]), F.reduce(Uinv)
+    for j in range(0, w, 2):
+        if j + 1 == w:  # the last of an odd number of columns
+            pivot = int(A[j, j])
+            if pivot == 0:
+                return None
+            R = A[j : j + 1] * float(pow(pivot, -1, q))
+        else:
+            a, b = int(A[j, j]), int(A[j, j + 1])
+            c, d = int(A[j + 1, j]), int(A[j + 1, j + 1])
+            det = (a * d - b * c) % q
+            if a == 0 or det == 0:
+                return None
+            e = pow(det, -1, q)
+            Pinv = np.array([[d * e % q, -b * e % q], [-c * e % q, a * e % q]], dtype=np.float64)
+            R = Pinv @ A[j : j + 2]
+        np.remainder(R, p, out=R)
+        k = R.shape[0]
+        A -= A[:, j : j + k] @ R
+        A[j : j + k] = R
+        np.remainder(A, p, out=A)
+    return F.reduce(A[:, w:])
 
 
-def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at: int) -> None:
+def _trsm(
+    F: _Field,
+    L: np.ndarray,
+    B: np.ndarray,
+    bound: float,
+    cache: dict,
+    at: int,
+    L1: np.ndarray | None = None,
+) -> None:
     """Overwrite ``B`` with the reduced solution ``X`` of ``L X = B`` mod p.
 
     ``L`` is unit lower-triangular (its diagonal and upper part are not read), ``|B| <=
     bound``.  Blocks of at most ``_BASE`` rows are solved by one product with ``L^-1``
     (kept in ``cache`` under ``(at, size)``, ``at`` the block's first row in ``W``: the
     blocks of ``L`` never change once computed); the other rows of ``B`` take their
-    updates unreduced while they stay exact.
+    updates unreduced while they stay exact.  ``L1``, if given, is ``2**s L mod p``
+    (``_Field.sub_products``).
     """
     k = L.shape[0]
     if k <= _BASE:
@@ -297,13 +371,14 @@ def _trsm(F: _Field, L: np.ndarray, B: np.ndarray, bound: float, cache: dict, at
             inv = cache[(at, k)] = _unit_lower_inverse(F, L)
         if bound > F.h:
             F.reduce(B)
-        B[...] = F.matmul(inv, B)
+        if inv is not _IDENTITY:
+            B[...] = F.matmul(inv, B)
         return
     h = k // 2
     _trsm(F, L[:h, :h], B[:h], bound, cache, at)
     B2 = B[h:]
-    bound = F.sub_products(B2, L[h:, :h], B[:h], bound)
-    _trsm(F, L[h:, h:], B2, bound, cache, at + h)
+    bound = F.sub_products(B2, L[h:, :h], B[:h], bound, None if L1 is None else L1[h:, :h])
+    _trsm(F, L[h:, h:], B2, bound, cache, at + h, None if L1 is None else L1[h:, h:])
 
 
 class _InPlaceLU:
@@ -331,6 +406,23 @@ class _InPlaceLU:
         self.inverses: dict[tuple[int, int], np.ndarray] = {}
         self.limit = int((_EXACT - F.h) // (F.h * F.h)) - 1
         """Rank-one updates a reduced panel absorbs before it must be reduced again."""
+        self.W1: np.ndarray | None = None
+        """``2**s L mod p`` where ``W`` holds ``L`` (see ``_Field.sub_products``): kept
+        when products need two halves, so that every column of ``L`` is scaled once,
+        not at every product it enters; only if a second copy of ``W`` fits the
+        memory limit (else each product scales its own block)."""
+        if F.needs_halves(n):
+            from ._config import get_memory_limit
+
+            if 2 * W.nbytes <= get_memory_limit():
+                self.W1 = np.zeros_like(W, order="F")
+
+    def finish_panel(self, t: int, c0: int, c1: int) -> None:
+        """Record ``2**s L mod p`` of a finished panel in ``W1`` (if kept)."""
+        if self.W1 is not None:
+            W1 = self.W1[t:, c0:c1]
+            np.multiply(self.W[t:, c0:c1], self.F.shift, out=W1)
+            self.F.reduce(W1)
 
     def base(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` from row ``t`` on; return the new ``t``."""
@@ -342,25 +434,28 @@ class _InPlaceLU:
     def block_panel(self, t: int, c0: int, c1: int) -> bool:
         """The panel's pivots on the diagonal of its top ``w x w`` block ``D``, if they can be.
 
-        ``D = L11 U11`` without row swaps needs every leading principal minor of ``D``
-        non-zero mod p (checked: False, nothing changed, when one vanishes; random
-        matrices almost never have one).  Then the multipliers below are ``L21 = A21
-        U11^-1``: one product, instead of ``w`` rank-one updates of the whole panel.
+        A *block* LU step: ``[D; A21] = [I; A21 D^-1] D``, so this panel's diagonal
+        block of ``L`` is the identity (written as zeros below the diagonal; its
+        ``U`` block ``D`` is never read again) and ``L21 = A21 D^-1`` is one product.
+        Needs every leading principal minor of ``D`` non-zero mod p, which the
+        Gauss-Jordan inverse checks (False, nothing changed, when one vanishes; random
+        matrices almost never have one): the pivots stay those of an LU without swaps.
         """
         F, W = self.F, self.W
         w = c1 - c0
         if self.bound[c0:c1].max() > F.h:
             F.reduce(W[t:, c0:c1])
             self.bound[c0:c1] = F.h
-        lu = _small_lu(F, W[t : t + w, c0:c1])
-        if lu is None:
+        Dinv = _small_inverse(F, W[t : t + w, c0:c1])
+        if Dinv is None:
             return False
-        D, Linv, Uinv = lu
-        self.inverses[(t, w)] = Linv
+        self.inverses[(t, w)] = _IDENTITY
         A21 = W[t + w :, c0:c1]
-        A21[...] = F.matmul(A21, Uinv)
-        W[t : t + w, c0:c1] = D
+        A21[...] = F.matmul(A21, Dinv)
+        D = W[t : t + w, c0:c1]
+        D *= _upper_mask(w)
         self.pivot_cols.extend(range(c0, c1))
+        self.finish_panel(t, c0, c1)
         return True
 
     def pivoting_panel(self, t: int, c0: int, c1: int) -> int:
@@ -371,7 +466,7 @@ class _InPlaceLU:
         row swaps are then applied to the rest of ``W``.
         """
         F, W, dger = self.F, self.W, self.dger
-        P = np.ascontiguousarray(W[t:, c0:c1].T)  # P[c, i] = W[t + i, c0 + c]
+        P = W[t:, c0:c1].T.copy()  # P[c, i] = W[t + i, c0 + c]; a copy, never a view of W
         if self.bound[c0:c1].max() > F.h:
             F.reduce(P)
         w, rows = P.shape
@@ -409,22 +504,29 @@ class _InPlaceLU:
                 if pending >= self.limit:
                     F.reduce(P[c + 1 :])
                     pending = 0
-        perm = self.perm
+        perm, W1 = self.perm, self.W1
         for a, b in swaps:
             W[[a, b]] = W[[b, a]]
             perm[[a, b]] = perm[[b, a]]
+            if W1 is not None:
+                W1[[a, b]] = W1[[b, a]]
         W[t:, c0:c1] = P.T
         self.bound[c0:c1] = F.h
+        self.finish_panel(t, c0, c1)
         return t + j
 
     def schur(self, t1: int, cols: list[int], U: np.ndarray, c0: int, c1: int) -> None:
         """``W[t1:, c0:c1] -= W[t1:, cols] @ U``, reduced only when it must be."""
         F, W = self.F, self.W
         lo, hi = cols[0], cols[-1] + 1
-        X = W[t1:, lo:hi] if hi - lo == len(cols) else W[t1:, cols]
+        contiguous = hi - lo == len(cols)
+        X = W[t1:, lo:hi] if contiguous else W[t1:, cols]
+        X1 = None
+        if self.W1 is not None:
+            X1 = self.W1[t1:, lo:hi] if contiguous else self.W1[t1:, cols]
         block = W[t1:, c0:c1]
         bound = self.bound[c0:c1].max()
-        self.bound[c0:c1] = F.sub_products(block, X, U, bound)
+        self.bound[c0:c1] = F.sub_products(block, X, U, bound, X1)
 
     def run(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` (already updated) from row ``t``; return new ``t``."""
@@ -438,10 +540,13 @@ class _InPlaceLU:
         t1 = self.run(t, c0, h)
         if t1 > t and t1 < m:
             cols = self.pivot_cols[k0:]
-            U = W[t:t1, h:c1]
-            if self.bound[h:c1].max() > F.h:
-                F.reduce(U)
-            _trsm(F, W[t:t1][:, cols], U, float(F.h), self.inverses, t)
+            U = W[t:t1, h:c1]  # unreduced: _trsm reduces each block once, when it is solved
+            lo, hi = cols[0], cols[-1] + 1
+            L = W[t:t1, lo:hi] if hi - lo == len(cols) else W[t:t1][:, cols]
+            L1 = None
+            if self.W1 is not None:
+                L1 = self.W1[t:t1, lo:hi] if hi - lo == len(cols) else self.W1[t:t1][:, cols]
+            _trsm(F, L, U, float(self.bound[h:c1].max()), self.inverses, t, L1)
             self.schur(t1, cols, U, h, c1)
         return self.run(t1, h, c1)
 
@@ -453,9 +558,14 @@ def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     as :func:`mtd._modular.rank_mod`.
     """
     F = _Field(q)
-    transpose = M.shape[1] > M.shape[0]
+    # W is column-major (LAPACK's layout): the column panels the elimination works on are
+    # then contiguous columns, which skinny products and reductions read fastest.  Tall
+    # orientation (fewer panels); for a square row-major M, its transpose, whose
+    # column-major copy is a straight (not transposing) conversion.
+    m, n = M.shape
+    transpose = n > m or (n == m and M.flags.c_contiguous)
     # residues in [0, q) as they are: W is only ever updated, or reduced before use
-    A = (M.T if transpose else M).astype(np.float64, order="C")
+    A = (M.T if transpose else M).astype(np.float64, order="F")
     if A.size == 0 or not A.any():
         return 0, [], []
     lu = _InPlaceLU(F, A, float(q))

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mtd import _modular
-from mtd._elimination import MAX_PRIME, _Field, gemm_sub, rank_mod_float
+from mtd._elimination import MAX_PRIME, _Field, _small_inverse, gemm_sub, rank_mod_float
 
 flint = pytest.importorskip("flint")
 
@@ -54,6 +54,17 @@ def test_large_full_and_deficient_ranks():
     for m, n, r in [(400, 400, 400), (450, 300, 201), (200, 520, 199)]:
         A = low_rank(rng, m, n, r, p) if r < min(m, n) else rng.integers(0, p, (m, n))
         assert rank_mod_float(A, p)[0] == flint_rank(A, p)
+
+
+def test_updates_in_chunks_of_single_products():
+    # p < 2**23: one exact product covers at most 512 of an inner dimension, so the
+    # top-level updates (inner 550) run as chunks with the block reduced between them
+    p = _modular.first_prime_below(2**23)
+    assert _Field(p).single_inner < 550
+    rng, r = np.random.default_rng(0), 1037
+    A = rng.integers(0, p, (1100, 1100))
+    A[r:] = A[: 1100 - r]  # repeated rows: rank r (with python-flint's confirmation)
+    assert rank_mod_float(A, p)[0] == flint_rank(A, p) == r
 
 
 @given(st.sampled_from(PRIMES[2:]), st.integers(1, 20), st.integers(1, 3000), st.data())
@@ -138,12 +149,15 @@ def test_gemm_sub_on_strided_blocks(m, n, k, seed):
     assert np.array_equal(big, want)
 
 
+@pytest.mark.parametrize("bits", [21, 23, 26])
 @pytest.mark.parametrize("k", [1, 16, 3000, 40000])
-def test_sub_products_bounds_and_values(k):
-    # W - X @ Y mod p for one product, two halves, and an inner dimension long enough
-    # (p near 2**26, k = 40000) to be cut into chunks; against Python ints
-    p = _modular.first_prime_below(MAX_PRIME)
+def test_sub_products_bounds_and_values(k, bits):
+    # W - X @ Y mod p: one product (2**21, up to 8191 inner), single products on chunks of
+    # the inner dimension with W reduced between them (2**21 at k = 40000; 2**23, chunks of
+    # 512), two halves (2**26), cut into chunks too (k = 40000); against Python ints
+    p = _modular.first_prime_below(2**bits)
     F = _Field(p)
+    assert F.needs_halves(k) == (bits == 26 and k > 1)
     rng = np.random.default_rng(k)
     X = F.balanced(rng.integers(0, p, (3, k)))
     Y = F.balanced(rng.integers(0, p, (k, 2)))
@@ -156,3 +170,84 @@ def test_sub_products_bounds_and_values(k):
         - X.astype(np.int64).astype(object) @ Y.astype(np.int64).astype(object)
     ) % p
     assert np.array_equal(W.astype(np.int64) % p, want.astype(np.int64))
+
+
+def leading_minor_ranks(D, p):
+    """Whether each leading principal minor of ``D`` is non-zero mod p (python-flint)."""
+    w = D.shape[0]
+    return [flint.nmod_mat(D[:k, :k].tolist(), p).rank() == k for k in range(1, w + 1)]
+
+
+@given(
+    st.sampled_from(PRIMES),
+    st.integers(1, 20),
+    st.sampled_from(["random", "low rank", "zero pivot"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_small_inverse_or_vanishing_leading_minor(p, w, kind, seed):
+    # the Gauss-Jordan panel inverse (two columns at a time, odd widths end with one):
+    # None exactly when a leading principal minor vanishes mod p (python-flint), else
+    # D X = I mod p in Python integers
+    rng = np.random.default_rng(seed)
+    F = _Field(p)
+    D = rng.integers(0, p, (w, w))
+    if kind == "low rank":
+        D = low_rank(rng, w, w, int(rng.integers(0, w + 1)), p)
+    elif kind == "zero pivot":
+        k = int(rng.integers(0, w))
+        D[k, :k] = 0  # with D[:k, k] = 0 below, minor k+1 = D[k, k] * minor k
+        D[:k, k] = 0
+        D[k, k] = 0
+    X = _small_inverse(F, F.balanced(D))
+    if not all(leading_minor_ranks(D, p)):
+        assert X is None
+        return
+    assert X is not None and np.abs(X).max() <= p // 2 + 2
+    got = (D.astype(object) @ X.astype(np.int64).astype(object)) % p
+    assert np.array_equal(got.astype(np.int64), np.eye(w, dtype=np.int64))
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "transposed view", "strided slice"])
+@pytest.mark.parametrize("p", [2, _modular.first_prime_below(2**21)])
+def test_input_layouts_with_zero_leading_columns(layout, p):
+    # the matrix is eliminated column-major; a square row-major input is eliminated as
+    # its transpose.  Zero leading columns force the row-swapping panel at row 0, where a
+    # transposed panel of a column-major matrix could alias it (a bug seen once)
+    rng = np.random.default_rng(7)
+    base = low_rank(rng, 41, 41, 9, p)
+    base[:, :3] = 0
+    base[:, 20] = 0
+    if layout == "C":
+        A = np.ascontiguousarray(base)
+    elif layout == "F":
+        A = np.asfortranarray(base)
+    elif layout == "transposed view":
+        A = np.ascontiguousarray(base.T).T
+    else:
+        big = np.zeros((82, 82), dtype=np.int64)
+        big[::2, ::2] = base
+        A = big[::2, ::2]
+    k, rows, cols = rank_mod_float(A, p)
+    assert k == flint_rank(base, p) == 9
+    assert leading_minors_nonzero(base, rows, cols, p)
+
+
+@pytest.mark.parametrize("limit", [None, 1024])
+def test_scaled_copy_of_l_or_none(limit):
+    # primes near 2**26 take two products per update; the left factor of the second,
+    # 2**s L mod p, is kept beside L when a second copy fits the memory limit, else
+    # formed per product: both give python-flint's ranks, swaps and deficient panels included
+    import mtd
+    from mtd._elimination import _InPlaceLU
+
+    p = _modular.first_prime_below(MAX_PRIME)
+    F = _Field(p)
+    rng = np.random.default_rng(3)
+    A = low_rank(rng, 150, 120, 70, p)
+    A[:, 5:9] = 0
+    A[:40] = 0  # every panel starts with zero rows: row swaps
+    with mtd.memory_limit(limit or mtd.get_memory_limit()):
+        lu = _InPlaceLU(F, A.astype(np.float64, order="F"), float(p))
+        assert (lu.W1 is None) == (limit is not None)
+        assert lu.run(0, 0, A.shape[1]) == flint_rank(A, p) == 70
+        assert rank_mod_float(A, p)[0] == 70
