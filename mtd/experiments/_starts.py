@@ -52,7 +52,7 @@ class Schedule:
     max_iter: int
     method: str
     lm_max_params: int
-    chunk: int = 10
+    chunk: int = 5
     stall: float = 1e-3
     tol: float = 1e-12
 

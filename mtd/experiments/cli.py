@@ -114,7 +114,7 @@ def add_experiment_parser(sub: Any) -> None:
     a.add_argument("--out", type=Path, default=Path("."), help="directory for the plot/JSON")
     a.add_argument("--sizes", type=_ints, help="sizes r' to fit, e.g. 2,4,6")
     a.add_argument(
-        "--max-iter", type=int, help="budget per start: ALS sweeps + LM steps (default 30)"
+        "--max-iter", type=int, help="budget per start: ALS sweeps + LM steps (default 15)"
     )
     a.add_argument("--restarts", type=int, help="random starts per model and size (default 3)")
     a.add_argument(
