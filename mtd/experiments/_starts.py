@@ -55,6 +55,8 @@ class Schedule:
     chunk: int = 5
     stall: float = 1e-3
     tol: float = 1e-12
+    first: int | None = None
+    """ALS sweeps before Levenberg-Marquardt takes over (default: ``chunk``)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,10 @@ def run_start(
     error = math.inf
     stop = "budget"
     while used["als"] + used["lm"] < schedule.max_iter:
-        n = min(schedule.chunk, schedule.max_iter - used["als"] - used["lm"])
+        size = schedule.chunk
+        if phase == "als" and use_lm and schedule.first is not None:
+            size = schedule.first
+        n = min(size, schedule.max_iter - used["als"] - used["lm"])
         res = fit(model, A, method=phase, max_iter=n, tol=schedule.tol)  # type: ignore[arg-type]
         model = res.decomposition
         used[phase] += res.n_iter

@@ -207,7 +207,7 @@ def approximation_experiment(
     sizes = tuple(check_int(s, "sizes", minimum=1) for s in sizes)
     T, Tb = ModeTree.baseline(L), ModeTree.swapped(L, 2)
     mix = [n for n in common_interior(T, Tb) if len(n) == 2**mix_level]
-    target_model = MixedDecomposition.random(T, Tb, mix, M=M, r=r, seed=seed)
+    target_model = _target(L, M, r, mix_level, seed)
     A = target_model.to_tensor()
     V = target_model.discretizers
     norm = float(np.linalg.norm(A))
@@ -268,6 +268,13 @@ def approximation_experiment(
             {"seed": st.seed, **out}
         )
     return res
+
+
+def _target(L: int, M: int, r: int, mix_level: int, seed: int) -> MixedDecomposition:
+    """The experiment's target: a random mixed decomposition of ``T`` and ``T̄`` (k = 2)."""
+    T, Tb = ModeTree.baseline(L), ModeTree.swapped(L, 2)
+    mix = [n for n in common_interior(T, Tb) if len(n) == 2**mix_level]
+    return MixedDecomposition.random(T, Tb, mix, M=M, r=r, seed=seed)
 
 
 def _mincut(model: Any, I: list[int]) -> int:
