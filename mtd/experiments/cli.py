@@ -8,7 +8,7 @@
 ``mtd experiment dilations --orders 1,2,4,… 2,1,8,… [--dataset …] [--seeds S] …``
     :func:`mtd.experiments.dilation_experiment`: single networks of the given dilation
     orders under the same protocol; writes ``dilations.png`` and ``dilations.json``.
-``mtd experiment approximation [--quick] [--json] [--out DIR] [--seed S]``
+``mtd experiment approximation [--quick] [--json] [--out DIR] [--seed S] [--workers W]``
     :func:`mtd.experiments.approximation_experiment`; prints the table of best relative
     errors (or one JSON object) and writes ``approximation.png`` (and
     ``approximation.json``) into ``DIR`` (default: the current directory).  The plot is
@@ -29,8 +29,10 @@ __all__ = ["add_experiment_parser", "run_experiment"]
 
 _APPROX_JSON = (
     "JSON keys: settings ({L, N, M, r, mix_level, mixture_nodes, sizes, restarts, max_iter, "
-    "seed, threshold, method}), errors ({model: {r': [error per start]}}), best ({model: "
-    "{r': best error}}), seconds, plot (path or null)."
+    "seed, threshold, method, lm_max_params, workers, I, rank_one_floor, floor}), errors "
+    "({model: {r': [error per start]}}), runs ({model: {r': [{seed, error, als, lm, stop, "
+    "params, seconds} per start]}}), best ({model: {r': best error}}), seconds, plot (path "
+    "or null)."
 )
 
 
@@ -106,13 +108,23 @@ def add_experiment_parser(sub: Any) -> None:
         help="best-fit error of T, T_bar, T + T_bar and the mixed decomposition vs. size",
         epilog=_APPROX_JSON,
     )
-    a.add_argument("--quick", action="store_true", help="N = 8, fewer sizes and iterations")
+    a.add_argument("--quick", action="store_true", help="N = 8, sizes 2,3,4,6, 2 starts")
     a.add_argument("--json", action="store_true", help="print one JSON object")
     a.add_argument("--seed", type=int, default=0, help="seed of the target and the starts")
     a.add_argument("--out", type=Path, default=Path("."), help="directory for the plot/JSON")
     a.add_argument("--sizes", type=_ints, help="sizes r' to fit, e.g. 2,4,6")
-    a.add_argument("--max-iter", type=int, help="ALS sweeps per start")
-    a.add_argument("--restarts", type=int, help="random starts per model and size")
+    a.add_argument(
+        "--max-iter", type=int, help="budget per start: ALS sweeps + LM steps (default 15)"
+    )
+    a.add_argument("--restarts", type=int, help="random starts per model and size (default 3)")
+    a.add_argument(
+        "--workers", type=int, default=2, help="processes running the starts (default 2)"
+    )
+    a.add_argument(
+        "--lm-max-params",
+        type=int,
+        help="largest model polished by Levenberg-Marquardt (default 1000 weights)",
+    )
 
     c = esub.add_parser(
         "interconnect",
@@ -150,20 +162,27 @@ def run_experiment(args: argparse.Namespace) -> int:
     """Run the experiment named in ``args``; return the exit status."""
     if args.experiment in ("interconnect", "dilations"):
         return _interconnect(args)
+    from ..errors import MTDError
     from .approximation import approximation_experiment, plot_approximation
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
     kw: dict[str, Any] = (
-        {"L": 3, "M": 2, "r": 4, "sizes": (2, 4, 6), "restarts": 2, "max_iter": 30}
+        {"L": 3, "M": 2, "r": 4, "sizes": (2, 3, 4, 6), "restarts": 2, "max_iter": 30}
         if args.quick
         else {}
     )
-    for name in ("sizes", "max_iter", "restarts"):
+    for name in ("sizes", "max_iter", "restarts", "lm_max_params"):
         if getattr(args, name) is not None:
             kw[name] = getattr(args, name)
-    res = approximation_experiment(seed=args.seed, progress=progress, **kw)
+    try:
+        res = approximation_experiment(
+            seed=args.seed, workers=args.workers, progress=progress, **kw
+        )
+    except MTDError as exc:
+        print(f"mtd experiment approximation: {exc}", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     data = res.to_dict()
     plot: str | None = str(args.out / "approximation.png")
