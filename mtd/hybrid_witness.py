@@ -52,8 +52,15 @@ from .decompositions._plan import (
     SwapStep,
     check_output,
 )
-from .errors import InvalidArgumentError
-from .witness import StructuralWitness, _leaf_cap, _prune, _solve_node, _Solved, _witness
+from .witness import (
+    StructuralWitness,
+    _check_materialized,
+    _leaf_cap,
+    _prune,
+    _solve_node,
+    _Solved,
+    _witness,
+)
 
 __all__ = ["HybridWitness", "hybrid_witness"]
 
@@ -159,17 +166,9 @@ class HybridWitness:
         InvalidArgumentError
             If the tensor has more than ``max_entries`` entries.
         """
-        from .decompositions._dense import dense_tensor
-        from .ranks import matricization_rank
-
-        size = math.prod(self.plan.shape)
-        if size > max_entries:
-            raise InvalidArgumentError(
-                f"check() materializes M^N entries; must be at most max_entries = "
-                f"{max_entries}; got {size}"
-            )
-        A = dense_tensor(self.weights(), self.output, arithmetic="exact")
-        return matricization_rank(A, list(self.index_set), method="exact") == self.rank
+        return _check_materialized(
+            self.weights(), self.output, self.index_set, self.rank, max_entries=max_entries
+        )
 
 
 def hybrid_applicable(plan: Plan) -> str | None:

@@ -39,7 +39,7 @@ returns None for anything else.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -144,17 +144,32 @@ class StructuralWitness:
         InvalidArgumentError
             If the tensor has more than ``max_entries`` entries.
         """
-        from .decompositions._dense import dense_tensor
-        from .ranks import matricization_rank
+        return _check_materialized(
+            witness_plan(self), self.output, self.index_set, self.rank, max_entries=max_entries
+        )
 
-        size = math.prod(self.plan.shape)
-        if size > max_entries:
-            raise InvalidArgumentError(
-                f"check() materializes M^N entries; must be at most max_entries = "
-                f"{max_entries}; got {size}"
-            )
-        A = dense_tensor(witness_plan(self), self.output, arithmetic="exact")
-        return matricization_rank(A, list(self.index_set), method="exact") == self.rank
+
+def _check_materialized(
+    plan: Plan, output: int, index_set: Iterable[int], rank: int, *, max_entries: int
+) -> bool:
+    """Whether ``plan``'s output, evaluated exactly and dense, has rank ``rank`` on ``I``.
+
+    The check every witness object runs (:meth:`StructuralWitness.check` and the mixed
+    decompositions' :meth:`mtd.hybrid_witness.HybridWitness.check`): independent of the
+    construction, the dense tensor is evaluated from ``plan`` in exact integer arithmetic
+    and ranked over Q by :func:`mtd.matricization_rank`.
+    """
+    from .decompositions._dense import dense_tensor
+    from .ranks import matricization_rank
+
+    size = math.prod(plan.shape)
+    if size > max_entries:
+        raise InvalidArgumentError(
+            f"check() materializes M^N entries; must be at most max_entries = "
+            f"{max_entries}; got {size}"
+        )
+    A = dense_tensor(plan, output, arithmetic="exact")
+    return matricization_rank(A, list(index_set), method="exact") == rank
 
 
 # ------------------------------------------------------------------ the programme
