@@ -447,7 +447,7 @@ def test_gaussian_mixed_fits_stop_at_stationary_points():
     then drops out), and ``‖Jᵀr‖ / (‖J‖₂ ‖r‖)``, the cosine between the residual and its
     best first-order correction: measured 8.6e-7 there, against 8.6e-2 after 20
     iterations.  (Over 25 fits, five Gaussian targets × five starts, none reaches 1e-10;
-    errors 3e-6 to 0.3; the fitting docs give the diagnosis.)  A stop while a descent
+    errors 1e-6 to 0.3; the fitting docs give the diagnosis.)  A stop while a descent
     direction is left — damping stuck high, a wrong stall test, a wrong gradient — fails
     the first assertion; the second checks that the measure sees non-stationary points."""
     T, Tb = mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2)
