@@ -1,7 +1,8 @@
 """``mtd.fit`` beside TensorLy's ``parafac`` (CP) and ``tensor_train`` (TT) on the same targets.
 
 Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep,lm]
-[--lm-sizes 8:4,16:4,...] [--mtd CHECKOUT] [--out FILE.json]`` (BLAS pinned to one thread
+[--lm-sizes 8:4,16:4,...] [--mtd CHECKOUT] [--out FILE.json]`` (recovery: ``--only recovery
+[--restarts K] [--method NAME] [--recovery-cases ...]``) (BLAS pinned to one thread
 before numpy is imported; ``--mtd`` imports mtd from another checkout, e.g. the commit before
 a change).  Targets are exact low-rank tensors built with TensorLy's own random CP / TT
 generators (seeded), so neither library made them.
@@ -29,9 +30,11 @@ generators (seeded), so neither library made them.
   2``), mixed decompositions of the baseline and 2-swapped trees at ``N = 8`` (and ``16``,
   not run by default) with Gaussian weights, and at ``N = 8`` with orthogonal weights
   (``kind="orthogonal"``, target and starts: a target whose entries are not dominated by a
-  few, as products of Gaussian matrices make them).
+  few, as products of Gaussian matrices make them), and "mixed N=8 r'=4": the Gaussian
+  ``N = 8`` target (``r = 2``) fitted by the mixed architecture with twice its size
+  (``r' = 4``; an exact fit exists: the target's weights padded with zeros).
   ``--restarts K`` passes ``restarts=K, seed=<start seed>`` to ``mtd.fit`` (checkouts
-  that have it).
+  that have it), ``--method NAME`` passes ``method=NAME``.
 """
 
 from __future__ import annotations
@@ -173,7 +176,7 @@ def bench_lm(N, r, repeats):
     return f"lm N={N} M=2 r={r} {name} P={n_params}", times
 
 
-def _recovery_models(case, seed):
+def _recovery_models(case, seed, *, target=False):
     TD = mtd.TreeDecomposition
     if case == "eq3 balanced N=10":
         return TD.random(mtd.ModeTree.balanced(10), M=2, r=2, seed=seed, r_input=2)
@@ -181,9 +184,10 @@ def _recovery_models(case, seed):
         return TD.random(mtd.ModeTree.linear(10), M=2, r=2, form="ht", seed=seed, r_input=2)
     L = 4 if "N=16" in case else 3
     kind = "orthogonal" if "orthogonal" in case else "gaussian"
+    r = 4 if "r'=4" in case and not target else 2  # the over-sized model: 4 channels
     T, Tb = mtd.ModeTree.baseline(L), mtd.ModeTree.swapped(L, 2)
     mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
-    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=seed, kind=kind)
+    return mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=r, seed=seed, kind=kind, r_input=2)
 
 
 RECOVERY_CASES = (
@@ -191,15 +195,18 @@ RECOVERY_CASES = (
     "TT (ht linear) N=10",
     "mixed N=8",
     "mixed N=8 orthogonal",
+    "mixed N=8 r'=4",
     "mixed N=16",
 )
 
 
-def bench_recovery(case, seeds, restarts):
-    A = _recovery_models(case, 0).to_tensor()
+def bench_recovery(case, seeds, restarts, method=None):
+    A = _recovery_models(case, 0, target=True).to_tensor()
     rows = []
     for s in seeds:
         kw = {} if restarts is None else {"restarts": restarts, "seed": s}
+        if method is not None:
+            kw["method"] = method
         t = time.perf_counter()
         res = mtd.fit(_recovery_models(case, s), A, max_iter=200, **kw)
         dt = time.perf_counter() - t
@@ -231,9 +238,10 @@ def main(argv=None):
     )
     p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
     p.add_argument("--restarts", type=int, help="recovery: restarts= for mtd.fit")
+    p.add_argument("--method", help="recovery: method= for mtd.fit (default: mtd's default)")
     p.add_argument(
         "--recovery-cases",
-        default=",".join(RECOVERY_CASES[:4]),
+        default=",".join(RECOVERY_CASES[:5]),
         help=f"comma-separated, of {RECOVERY_CASES} (mixed N=16: about an hour per start set)",
     )
     a = p.parse_args(argv)
@@ -296,7 +304,7 @@ def main(argv=None):
         print(f"{case:<40} mtd lm  {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
         report["cases"].append({"case": case, "contender": "mtd lm", "per_step": t})
     for case in rec_cases:
-        rows = bench_recovery(case, range(101, 106), a.restarts)
+        rows = bench_recovery(case, range(101, 106), a.restarts, a.method)
         ok = sum(row["error"] < 1e-10 for row in rows)
         errs = " ".join(f"{row['error']:.1e}" for row in rows)
         secs = _summ([row["seconds"] for row in rows])

@@ -394,8 +394,8 @@ def test_restarts_recover_planted_orthogonal_mixed_decompositions():
     M = 2, r = 2) with orthogonal weights, target seed 0, starts seeds 101-105, 200
     iterations, ``restarts=5`` drawn from the start's seed.  Measured 5 of 5 below 1e-10
     (one start each: 1 of 5 in the plan's order, 2 of 5 in random orders).  Gaussian
-    targets are dominated by a few entries and are not recovered (0 of 5; the benchmark's
-    ``--only recovery``).  Asserted as a floor: 4 of 5."""
+    targets are not recovered (0 of 5; the benchmark's ``--only recovery``; see
+    :func:`test_gaussian_mixed_fits_stop_at_stationary_points`).  Asserted as a floor: 4 of 5."""
     T, Tb = mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2)
     mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
     planted = MD.random(T, Tb, mix, M=2, r=2, seed=0, kind="orthogonal")
@@ -405,6 +405,103 @@ def test_restarts_recover_planted_orthogonal_mixed_decompositions():
         model = MD.random(T, Tb, mix, M=2, r=2, seed=s, kind="orthogonal")
         ok += _full_error(mtd.fit(model, A, max_iter=200, restarts=5, seed=s), planted) < 1e-10
     assert ok >= 4
+
+
+def _padded(planted, r_big):
+    """``planted`` (a mixed decomposition of size 2) inside the same architecture of size
+    ``r_big``: its channel 0 (swapped at mixture nodes) as channel 0, its channel 1 (not
+    swapped) as channel ``r_big // 2`` (the first one not swapped), every other channel zero;
+    the leaves' weights keep the discretizers' columns."""
+    keep = [0, r_big // 2]
+
+    def pad(tree, weights):
+        out = {}
+        for node in tree.interior_nodes:
+            ws = []
+            for child, w in zip(tree.children(node), weights[node], strict=True):
+                leaf = tree.is_leaf(child)
+                big = np.zeros((r_big, w.shape[1] if leaf else r_big))
+                big[np.ix_(keep, list(range(w.shape[1])) if leaf else keep)] = w
+                ws.append(big)
+            out[node] = ws
+        return out
+
+    return MD(
+        planted.T,
+        planted.T_bar,
+        planted.mixture_nodes,
+        planted.discretizers,
+        pad(planted.T, planted.weights),
+        pad(planted.T_bar, planted.weights_bar),
+    )
+
+
+@pytest.mark.slow
+def test_gaussian_mixed_fits_stop_at_stationary_points():
+    """Why Gaussian mixed targets are not recovered (N = 8, r = 2, target seed 0, start seed
+    102, the default method, 2000 iterations, ``tol=0``): the fit stops at 0.23 (measured
+    2.30e-1 after 998 iterations: no damped step lowers the loss), and that point is
+    stationary, not a Levenberg-Marquardt defect.  Stationarity is measured independently
+    of the fit's derivatives: the Jacobian by central differences of the pointwise
+    evaluator, its columns scaled to unit norm (the diagonal gauge of the product model
+    then drops out), and ``‖Jᵀr‖ / (‖J‖₂ ‖r‖)``, the cosine between the residual and its
+    best first-order correction: measured 8.6e-7 there, against 8.6e-2 after 20
+    iterations.  (Over 25 fits, five Gaussian targets × five starts, none reaches 1e-10;
+    errors 1e-6 to 0.3; the fitting docs give the diagnosis.)  A stop while a descent
+    direction is left — damping stuck high, a wrong stall test, a wrong gradient — fails
+    the first assertion; the second checks that the measure sees non-stationary points."""
+    T, Tb = mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    planted = MD.random(T, Tb, mix, M=2, r=2, seed=0)
+    A = planted.to_tensor()
+    pts = np.array(np.unravel_index(np.arange(A.size), A.shape)).T
+
+    def cosine(d):
+        params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+        cols = []
+        for key, arr in params.items():
+            h = 1e-6 * max(1.0, float(np.abs(arr).max()))
+            for flat in range(arr.size):
+                e = np.zeros_like(arr)
+                e.flat[flat] = h
+                up = grid_entries(_rebuild(d, {**params, key: arr + e}), pts)
+                down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
+                cols.append((up - down) / (2 * h))
+        J = np.array(cols).T
+        norms = np.linalg.norm(J, axis=0)
+        Js = J[:, norms > 0] / norms[norms > 0]
+        r = grid_entries(d, pts) - A.reshape(-1)
+        return np.linalg.norm(Js.T @ r) / (np.linalg.norm(Js, 2) * np.linalg.norm(r))
+
+    model = MD.random(T, Tb, mix, M=2, r=2, seed=102)
+    res = mtd.fit(model, A, max_iter=2000, tol=0.0)
+    assert res.converged and res.n_iter < 2000
+    assert cosine(res.decomposition) < 1e-5, res
+    early = mtd.fit(model, A, max_iter=20, tol=0.0)
+    assert cosine(early.decomposition) > 1e-3
+
+
+@pytest.mark.slow
+def test_oversized_mixed_model_recovers_planted_gaussian_mixed_targets():
+    """What does recover Gaussian mixed targets: the same architecture with twice their size.
+    Targets of size r = 2 (seeds 0, 1, 2; N = 8, Gaussian weights), models of size 4 drawn
+    with seeds 101-105, 200 iterations, one start.  An exact fit exists (the target padded
+    with zero channels, checked first).  Measured below 1e-10: 12 of 15 with the default
+    method (3, 4 and 5 of 5 per target) and 15 of 15 with ``method="lm"``; with models of
+    the target's own size, 0 of 15.  Asserted as floors a little below: 11 and 14."""
+    T, Tb = mtd.ModeTree.baseline(3), mtd.ModeTree.swapped(3, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    ok = {"auto": 0, "lm": 0}
+    for target_seed in (0, 1, 2):
+        planted = MD.random(T, Tb, mix, M=2, r=2, seed=target_seed)
+        A = planted.to_tensor()
+        np.testing.assert_allclose(_padded(planted, 4).to_tensor(), A, rtol=0, atol=1e-15)
+        for s in range(101, 106):
+            model = MD.random(T, Tb, mix, M=2, r=4, seed=s, r_input=2)
+            for method in ok:
+                res = mtd.fit(model, A, max_iter=200, method=method)
+                ok[method] += _full_error(res, planted) < 1e-10
+    assert ok["auto"] >= 11 and ok["lm"] >= 14, ok
 
 
 def test_restarts_recover_where_the_models_own_start_stalls():
