@@ -75,9 +75,12 @@ class _Field:
         """Longest inner dimension of one exact product of reduced factors added to a
         reduced block: ``inner h**2 + h < 2**53``."""
 
-    def reduce(self, X: np.ndarray) -> np.ndarray:
-        """Balanced residues of an exact-integer float array (in place), returned."""
-        Q = X * self.pinv
+    def reduce(self, X: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+        """Balanced residues of an exact-integer float array (in place), returned.
+
+        ``scratch``, an array of ``X``'s shape, holds the quotients (no allocation).
+        """
+        Q = np.multiply(X, self.pinv, out=scratch)
         np.rint(Q, out=Q)
         Q *= self.fp
         X -= Q
@@ -552,7 +555,11 @@ class _InPlaceLU:
 
 
 def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
-    """Rank of the ``int64`` residue matrix ``M`` (entries in ``[0, q)``) modulo ``q < MAX_PRIME``.
+    """Rank of the residue matrix ``M`` modulo ``q < MAX_PRIME``.
+
+    ``M`` holds ``int64`` residues in ``[0, q)`` or float64 residues with ``|M| < q``
+    (e.g. balanced ones, as :mod:`mtd._probes` forms them): both enter the
+    elimination as they are (bound ``q``).
 
     Returns ``(rank, pivot rows, pivot columns)`` with the pivots in elimination order,
     as :func:`mtd._modular.rank_mod`.
@@ -564,7 +571,7 @@ def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     # column-major copy is a straight (not transposing) conversion.
     m, n = M.shape
     transpose = n > m or (n == m and M.flags.c_contiguous)
-    # residues in [0, q) as they are: W is only ever updated, or reduced before use
+    # residues (|x| < q) as they are: W is only ever updated, or reduced before use
     A = (M.T if transpose else M).astype(np.float64, order="F")
     if A.size == 0 or not A.any():
         return 0, [], []

@@ -259,10 +259,15 @@ def lu(M: np.ndarray, q: int, *, need_l: bool = True) -> _LU:
 def rank_mod(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     """Rank of the residue matrix ``M`` mod ``q``, with pivot rows and pivot columns.
 
+    ``M`` holds ``int64`` residues in ``[0, q)``, or, for ``q < 2**26`` only, float64
+    residues with ``|M| < q`` (e.g. balanced ones), which the float elimination takes as
+    they are.
+
     The pivots are listed in elimination order: every leading principal minor of
     ``M[rows][:, cols]`` is non-zero mod q (so that matrix is invertible mod q).
     """
     assert q < _MAX_NUMPY_PRIME
+    assert M.dtype != np.float64 or q < _elimination.MAX_PRIME
     if q < _elimination.MAX_PRIME:  # float64 residues: every product one BLAS call
         return _elimination.rank_mod_float(M, q)
     if M.shape[1] > M.shape[0]:

@@ -271,15 +271,17 @@ def test_progress_messages():
     assert seen[0].startswith("upper bound 64") and "64 probes: rank 64" in seen[-1]
 
 
-def test_default_prime_avoids_limbs():
-    # below 2**25: float64 elimination (two products per block up to 8192 probes)
+def test_default_prime_gives_single_products():
+    # the largest prime below 2**21: inner (p/2 + 2)**2 < 2**53 up to inner 8191, so the
+    # probe matrix and its elimination take one exact float64 product per block
+    sympy = pytest.importorskip("sympy")  # the independent primality oracle
     p = default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan)
-    assert p == 2**25 - 39 and mtd.ranks._modular.is_prime(p)
+    assert p == 2**21 - 9 and sympy.isprime(p) and sympy.prevprime(2**21) == p
+    assert 8191 * (p // 2 + 2) ** 2 + p // 2 + 2 < 2**53
     assert default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan) == p
-    # a wide hierarchical node (a transfer tensor over 16**4 children's channels) needs
-    # w (p-1)^2 < 2**63
-    big = default_prime(tree_dec(ModeTree.star(4), 2, 16, form="ht").plan)
-    assert 2**20 < big < p and 16**4 * (big - 1) ** 2 < 2**63
+    # a wide hierarchical node (a transfer tensor over 16**4 children's channels): its
+    # products take limbs in float64, exact either way
+    assert default_prime(tree_dec(ModeTree.star(4), 2, 16, form="ht").plan) == p
     res = generic_rank(tree_dec(ModeTree.baseline(3), 4, 4), [0, 2, 4, 6], seed=0, prime=101)
     assert res.prime == 101 and res.lower <= res.upper == 256
 
