@@ -92,13 +92,13 @@ def _mul(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
 class _IntResidues:
     """``int64`` residues in ``[0, p)``, for any prime below ``2**31``."""
 
-    dtype = np.int64
+    dtype: Any = np.int64
 
     def __init__(self, p: int):
         self.p = p
 
     def convert(self, a: np.ndarray) -> np.ndarray:
-        """This arithmetic's form of ``int64`` residues in ``[0, p)``."""
+        """The arithmetic's form of ``int64`` residues in ``[0, p)``."""
         return a
 
     def residues(self, x: np.ndarray) -> np.ndarray:
@@ -147,7 +147,7 @@ class _FloatResidues(_IntResidues):
     two reduced residues is below ``2**51``, so elementwise products are exact.
     """
 
-    dtype = np.float64
+    dtype: Any = np.float64
 
     def __init__(self, p: int):
         super().__init__(p)
@@ -263,8 +263,6 @@ def classify(plan: Plan, rows: frozenset[int]) -> dict[int, int]:
         inside = sum(m in rows for m in modes)
         out[slot] = ROW if inside == len(modes) else COL if inside == 0 else BOTH
     return out
-
-
 
 
 def _convert_plan(plan: Plan, ar: _IntResidues) -> Plan:
@@ -425,7 +423,8 @@ class ProbeMatrix:
         self.output_only = {
             t.slot
             for t in plan.outputs
-            if t.slot not in read and all(u.matrix is None for u in plan.outputs if u.slot == t.slot)
+            if t.slot not in read
+            and all(u.matrix is None for u in plan.outputs if u.slot == t.slot)
         }
         """Slots read only by outputs without a dense layer: only channel ``output`` is needed."""
         for i, s in both:
@@ -496,7 +495,7 @@ class ProbeMatrix:
 
         The probes are drawn (and appended to :attr:`vectors`) unless ``given``.
         """
-        ar, plan = self.ar, self.plan
+        ar = self.ar
         vals: dict[int, np.ndarray] = {}
         rec: dict[tuple[int, int], np.ndarray] = {}
         for i, step in self.steps:
@@ -589,20 +588,25 @@ class ProbeMatrix:
                 for g in range(size):
                     F = None if own is None else own[:, g : g + 1]
                     for j, c in kids:
-                        Fc = self._child_factor(side, vals[c], step.weights[j][g], self.shared[(i, c)])
+                        Fc = self._child_factor(
+                            side, vals[c], step.weights[j][g], shared=self.shared[(i, c)]
+                        )
                         F = Fc if F is None else _kron_rows(F, Fc, ar)
                     assert F is not None
                     out.append(F)
                 if stop == i:
                     return out
                 if i in self.compress:  # the column side: Z_γ = Y_γ G_γᵀ
-                    out = [ar.matmul(Y, np.ascontiguousarray(G.T)) for Y, G in zip(out, self.G[i])]
+                    out = [
+                        ar.matmul(Y, np.ascontiguousarray(G.T))
+                        for Y, G in zip(out, self.G[i], strict=True)
+                    ]
                 vals[step.slot] = out
             for _, c in kids:
                 del vals[c]
         return vals
 
-    def _child_factor(self, side: int, f: list[np.ndarray], w: np.ndarray, shared: bool) -> Any:
+    def _child_factor(self, side: int, f: list[np.ndarray], w: np.ndarray, *, shared: bool) -> Any:
         """A factored child's ``side`` factor in ``Σ_α w[α] X_α Y_αᵀ`` (side by side)."""
         ar = self.ar
         if shared:  # X_α = Φ for every α: the weights go to the column side
@@ -630,19 +634,21 @@ class ProbeMatrix:
         colv: Any,
         out: np.ndarray,
     ) -> None:
-        """``out = Σ_α W[g, α] X_α Y_αᵀ`` of factored child ``c`` (``j``-th of step ``i``),
-        times the node's row and column factors of channel ``g`` (None: none): one matrix
-        product."""
+        """``out = Σ_α W[g, α] X_α Y_αᵀ`` of factored child ``c`` (``j``-th of step ``i``).
+
+        Times the node's row and column factors of channel ``g`` (None: none): one matrix
+        product.
+        """
         ar = self.ar
         W = self.plan.steps[i].weights[j]  # type: ignore[union-attr]
         shared = self.shared[(i, c)]
-        Xc = self._child_factor(ROW, X, W[g], shared)
+        Xc = self._child_factor(ROW, X, W[g], shared=shared)
         if rowv is not None:
             Xc = ar.mul(Xc, rowv[:, g : g + 1])
         key = (i, j, g, colv is not None)
         Yt = self._col_cache.get(key)
         if Yt is None:
-            Yc = self._child_factor(COL, self._col_cache["Y"][c], W[g], shared)
+            Yc = self._child_factor(COL, self._col_cache["Y"][c], W[g], shared=shared)
             if colv is not None:
                 Yc = ar.mul(Yc, colv[:, g : g + 1])
             Yt = self._col_cache[key] = np.ascontiguousarray(Yc.T)
@@ -748,8 +754,10 @@ class ProbeMatrix:
 
     # ------------------------------------------------------------------ growing
     def grow_values(self, K: int) -> np.ndarray:
-        """Add probes up to ``K`` rows and columns; the ``K × K`` matrix in the arithmetic's
-        form (float64 balanced residues for ``p < MAX_PRIME``, else ``int64`` in ``[0, p)``)."""
+        """Add probes up to ``K`` rows and columns; return the ``K × K`` matrix as it is kept.
+
+        Float64 balanced residues for ``p < MAX_PRIME``, else ``int64`` in ``[0, p)``.
+        """
         old = self.K
         if K <= old:
             return self.values[:K, :K]
@@ -777,8 +785,10 @@ class ProbeMatrix:
         return out
 
     def grow(self, K: int) -> np.ndarray:
-        """Add probes up to ``K`` rows and columns; return the ``K × K`` matrix (``int64``
-        residues in ``[0, p)``)."""
+        """Add probes up to ``K`` rows and columns; return the ``K × K`` matrix (residues).
+
+        ``int64`` residues in ``[0, p)`` whatever the arithmetic.
+        """
         return self.ar.residues(self.grow_values(K))
 
 

@@ -610,8 +610,10 @@ class _Trial:
 
 
 def _rank_mod(E: np.ndarray, p: int) -> int:
-    """Rank modulo ``p`` of a probe matrix: ``int64`` residues in ``[0, p)``, or float64
-    balanced residues (``p < 2**26``), eliminated as they are (:func:`mtd._modular.rank_mod`)."""
+    """Rank modulo ``p`` of a probe matrix, eliminated as it is (:func:`mtd._modular.rank_mod`).
+
+    ``int64`` residues in ``[0, p)``, or float64 balanced residues (``p < 2**26``).
+    """
     if E.size == 0:
         return 0
     return int(rank_mod(E, p)[0])
