@@ -394,3 +394,77 @@ def test_random_small_mixed_architectures_mostly_certified():
         if not res.certified:
             assert res.probable is not None and res.failure_probability < 2.0**-40
     assert certified >= 0.95 * n_cases
+
+
+# ------------------------------------------------ probe matrices against exact integers
+def _residue_plan(plan, p):
+    """The plan with every array reduced mod ``p`` (what ProbeMatrix takes)."""
+    from mtd.decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
+
+    def red(a):
+        return None if a is None else np.mod(np.asarray(a, dtype=np.int64), p)
+
+    steps = []
+    for s in plan.steps:
+        if isinstance(s, LeafStep):
+            s = dataclasses.replace(s, matrix=red(s.matrix), weight=red(s.weight))
+        elif isinstance(s, NodeStep):
+            s = dataclasses.replace(s, weights=tuple(red(w) for w in s.weights))
+        steps.append(s)
+    outputs = tuple(OutputTerm(t.slot, red(t.matrix)) for t in plan.outputs)
+    return Plan(plan.modes, dict(plan.dims), plan.g, tuple(steps), outputs, plan.n_outputs)
+
+
+def _kron_rows_exact(vectors):
+    """Row ``k``: ``⊗_t vectors[t][k]`` in Python ints, the first factor most significant."""
+    out = [[1] for _ in range(len(vectors[0]))]
+    for V in vectors:
+        out = [[a * int(b) for a in row for b in v] for row, v in zip(out, V, strict=True)]
+    return np.array(out, dtype=object)
+
+
+@pytest.mark.parametrize("prime", [2**21 - 9, 101, P])
+@pytest.mark.parametrize("cap", [0, 16, 2**40])
+@pytest.mark.parametrize("which", ["mixed", "tree"])
+def test_probe_matrix_is_p_times_matricization_times_q(prime, cap, which):
+    # Pᵀ [[A]]_I Q mod p against exact integers: the grid tensor tabulated entry by entry by
+    # the reference evaluator (eq. 3 / eq. 4 from the theory page, Python ints), its
+    # matricization, and the Kronecker products of the probe vectors the matrix drew.
+    # Catches a Φ whose Kronecker order differs from the unit-vector factors G (compressed
+    # slots), weights put on the wrong side of a compressed child, a swap of compressed
+    # factors, lost row/column factors of a dense node, an inexact float product or
+    # reduction, and an output channel left unset.  cap 0: every straddling node dense;
+    # 16: factored and compressed low in the tree; 2**40: up to the root.
+    import mtd._probes as probes
+
+    if which == "mixed":
+        T, Tb = ModeTree.baseline(3), ModeTree.swapped(3, 2)
+        mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+        d = MixedDecomposition.random(T, Tb, mix, M=2, r=4, kind="integer", seed=3)
+        A = _reference.eq4_tensor(
+            T.to_nested(), Tb.to_nested(), mix, d.discretizers, d.weights, d.weights_bar, output=1
+        )
+        rows = frozenset({0, 2, 4, 5})
+    else:
+        d = TreeDecomposition.random(ModeTree.baseline(3), M=3, r=2, kind="integer", seed=3)
+        A = _reference.eq3_tensor(d.tree.to_nested(), d.discretizers, d.weights, output=1)
+        rows = frozenset({0, 2, 3, 6})
+    assert max(abs(int(w)) for W in d.weights.values() for w in np.ravel(W)) > 100  # wide
+    assert d.plan.n_outputs >= 2
+    plan = _residue_plan(d.plan, prime)
+    rng = np.random.default_rng(5)
+    old = probes.FACTORED_MAX, probes._BLOCK_BYTES
+    probes.FACTORED_MAX, probes._BLOCK_BYTES = cap, 64  # and one row per block
+    try:
+        pm = ProbeMatrix(plan, rows, 1, prime, rng)  # output 1, not 0
+        pm.grow(3)
+        E = pm.grow(7)
+    finally:
+        probes.FACTORED_MAX, probes._BLOCK_BYTES = old
+    if cap == 2**40:
+        assert pm.compress  # the compressed path ran
+    I, Ic = sorted(rows), sorted(set(range(8)) - rows)
+    Pk = _kron_rows_exact([pm.vectors[0][m] for m in I])
+    Ql = _kron_rows_exact([pm.vectors[1][m] for m in Ic])
+    want = (Pk @ _reference.matricize(A, I) @ Ql.T) % prime
+    assert E.dtype == np.int64 and E.tolist() == want.tolist()
