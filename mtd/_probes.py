@@ -37,7 +37,10 @@ evaluated.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import threading
 from dataclasses import replace
 from typing import Any
 
@@ -152,8 +155,8 @@ class _FloatResidues(_IntResidues):
     def __init__(self, p: int):
         super().__init__(p)
         self.F = _Field(p)
-        self._buffers: dict[tuple[int, ...], np.ndarray] = {}
-        """Scratch arrays by shape (quotients of reductions, one product's terms)."""
+        self._local = threading.local()
+        """Per thread (blocks are formed on several): scratch arrays by shape."""
 
     def convert(self, a: np.ndarray) -> np.ndarray:
         return self.F.balanced(a)
@@ -185,9 +188,13 @@ class _FloatResidues(_IntResidues):
         return out
 
     def _scratch(self, shape: tuple[int, ...]) -> np.ndarray:
-        buf = self._buffers.get(shape)
+        """A scratch array of ``shape`` for the quotients of a reduction (this thread's)."""
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None:
+            buffers = self._local.buffers = {}
+        buf = buffers.get(shape)
         if buf is None:
-            buf = self._buffers[shape] = np.empty(shape)
+            buf = buffers[shape] = np.empty(shape)
         return buf
 
     def matmul_into(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
@@ -211,6 +218,29 @@ class _FloatResidues(_IntResidues):
     def imul_into(self, a: np.ndarray, b: Any) -> None:
         a *= b
         self.F.reduce(a, self._scratch(a.shape))
+
+
+def formation_threads() -> int:
+    """Threads that form a probe matrix: the CPUs, at most a BLAS thread pin if one is set.
+
+    The pins read are ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and
+    ``MKL_NUM_THREADS`` (the smallest): pinning BLAS to one thread pins this too.
+    """
+    n = os.cpu_count() or 1
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            n = min(n, int(value))
+    return n
+
+
+def _blas_threads(n: int) -> Any:
+    """A context limiting BLAS to ``n`` threads (threadpoolctl, when installed; else none)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - the optional package is missing
+        return contextlib.nullcontext()
+    return threadpool_limits(n, user_api="blas")
 
 
 def residue_arithmetic(p: int) -> _IntResidues:
@@ -769,20 +799,37 @@ class ProbeMatrix:
         out = np.zeros((K, K), dtype=self.ar.dtype)
         out[:old, :old] = self.values
         self.values = np.zeros((0, 0), dtype=self.ar.dtype)  # release the old copy
-        cols_all = np.arange(K)
-        per = max(1, _BLOCK_BYTES // (8 * K * self.width))
-        new_cols = np.arange(old, K)
         if old:
-            per_old = max(1, _BLOCK_BYTES // (8 * max(1, K - old) * self.width))
-            for s in range(0, old, per_old):
-                R = np.arange(s, min(old, s + per_old))
-                out[R[0] : R[-1] + 1, old:] = self._block(R, new_cols)
-        for s in range(old, K, per):
-            R = np.arange(s, min(K, s + per))
-            out[R[0] : R[-1] + 1, :] = self._block(R, cols_all)
+            self._fill(out, 0, old, np.arange(old, K))
+        self._fill(out, old, K, np.arange(K))
         self._col_key, self._col_cache = None, {}
         self.values, self.K = out, K
         return out
+
+    def _fill(self, out: np.ndarray, start: int, stop: int, C: np.ndarray) -> None:
+        """Rows ``start..stop-1`` of ``out`` at the columns ``C`` (a range), block by block.
+
+        The blocks are independent: they are formed on :func:`formation_threads` threads
+        (numpy and BLAS release the GIL), each BLAS call then on one thread.
+        """
+        per = max(1, _BLOCK_BYTES // (8 * len(C) * self.width))
+        cols = slice(int(C[0]), int(C[-1]) + 1)
+        self._column_factors(C)  # before any thread reads the cache
+        jobs = [np.arange(s, min(stop, s + per)) for s in range(start, stop, per)]
+
+        def run(R: np.ndarray) -> None:
+            out[R[0] : R[-1] + 1, cols] = self._block(R, C)
+
+        n = min(formation_threads(), len(jobs))
+        if n <= 1:
+            for R in jobs:
+                run(R)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with _blas_threads(1), ThreadPoolExecutor(n) as pool:
+            for _ in pool.map(run, jobs):
+                pass
 
     def grow(self, K: int) -> np.ndarray:
         """Add probes up to ``K`` rows and columns; return the ``K × K`` matrix (residues).

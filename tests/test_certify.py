@@ -453,14 +453,15 @@ def test_probe_matrix_is_p_times_matricization_times_q(prime, cap, which):
     assert d.plan.n_outputs >= 2
     plan = _residue_plan(d.plan, prime)
     rng = np.random.default_rng(5)
-    old = probes.FACTORED_MAX, probes._BLOCK_BYTES
+    old = probes.FACTORED_MAX, probes._BLOCK_BYTES, probes.formation_threads
     probes.FACTORED_MAX, probes._BLOCK_BYTES = cap, 64  # and one row per block
+    probes.formation_threads = lambda: 1 + (cap == 16)  # blocks on two threads, or one
     try:
         pm = ProbeMatrix(plan, rows, 1, prime, rng)  # output 1, not 0
         pm.grow(3)
         E = pm.grow(7)
     finally:
-        probes.FACTORED_MAX, probes._BLOCK_BYTES = old
+        probes.FACTORED_MAX, probes._BLOCK_BYTES, probes.formation_threads = old
     if cap == 2**40:
         assert pm.compress  # the compressed path ran
     I, Ic = sorted(rows), sorted(set(range(8)) - rows)
