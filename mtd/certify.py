@@ -650,7 +650,7 @@ def _monte_carlo(
     failure = min(1.0, n * degree / p)
     used = {p}
     best = lower
-    primes = primes_below(2**MONTE_CARLO_PRIME_BITS)  # independent of p: larger, if p is small
+    primes = primes_below(max(p, 2**MONTE_CARLO_PRIME_BITS))  # larger than a small p
     for _ in range(_MAX_TRIALS):
         if failure < MONTE_CARLO_TARGET:
             break

@@ -396,6 +396,22 @@ def test_random_small_mixed_architectures_mostly_certified():
     assert certified >= 0.95 * n_cases
 
 
+def test_monte_carlo_redraws_use_larger_primes():
+    # the witness prime is below 2**21 (a weak Schwartz-Zippel factor for large K); the
+    # redraws are modulo distinct primes between it and 2**26, so that each multiplies the
+    # failure probability by a small factor K δ / q and the 2^-40 target is reached
+    sympy = pytest.importorskip("sympy")
+    T = ModeTree.from_nested(((3, 0), 1, 2))
+    Tb = ModeTree.from_nested((3, (1, 2), 0))
+    m = mtd.MixedDecomposition.random(T, Tb, [], M=2, r=4, seed=0)
+    seen: list[str] = []
+    res = generic_rank(m, [0, 2], seed=0, method="probes", progress=seen.append)
+    qs = [int(t.split(" mod ")[1].split(":")[0]) for t in seen if t.startswith("Monte Carlo")]
+    assert res.prime == sympy.prevprime(2**21) and qs and len(set(qs)) == len(qs)
+    assert all(res.prime < q < 2**26 and sympy.isprime(q) for q in qs)
+    assert res.probable == res.lower == 3 and res.failure_probability < 2.0**-40
+
+
 # ------------------------------------------------ probe matrices against exact integers
 def _residue_plan(plan, p):
     """The plan with every array reduced mod ``p`` (what ProbeMatrix takes)."""
