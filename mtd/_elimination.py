@@ -554,12 +554,16 @@ class _InPlaceLU:
         return self.run(t1, h, c1)
 
 
-def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
+def rank_mod_float(
+    M: np.ndarray, q: int, *, overwrite: bool = False
+) -> tuple[int, list[int], list[int]]:
     """Rank of the residue matrix ``M`` modulo ``q < MAX_PRIME``.
 
     ``M`` holds ``int64`` residues in ``[0, q)`` or float64 residues with ``|M| < q``
     (e.g. balanced ones, as :mod:`mtd._probes` forms them): both enter the
-    elimination as they are (bound ``q``).
+    elimination as they are (bound ``q``).  With ``overwrite``, a float64 ``M`` whose
+    (transposed) layout is already the elimination's is eliminated in place, destroyed
+    (no copy: 2 GB less at ``n = 16384``).
 
     Returns ``(rank, pivot rows, pivot columns)`` with the pivots in elimination order,
     as :func:`mtd._modular.rank_mod`.
@@ -572,7 +576,9 @@ def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     m, n = M.shape
     transpose = n > m or (n == m and M.flags.c_contiguous)
     # residues (|x| < q) as they are: W is only ever updated, or reduced before use
-    A = (M.T if transpose else M).astype(np.float64, order="F")
+    A = M.T if transpose else M
+    if not (overwrite and A.dtype == np.float64 and A.flags.f_contiguous and A.flags.writeable):
+        A = A.astype(np.float64, order="F")
     if A.size == 0 or not A.any():
         return 0, [], []
     lu = _InPlaceLU(F, A, float(q))

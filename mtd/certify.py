@@ -597,7 +597,8 @@ class _Trial:
             t0 = time.perf_counter()
             probes, E = self.grow(probes, rplan, K, p)
             t1 = time.perf_counter()
-            lower = _rank_mod(E, p)
+            # the last round's matrix is never grown again: eliminated in place, no copy
+            lower = _rank_mod(E, p, overwrite=K >= target)
             rounds.append((K, lower, t1 - t0, time.perf_counter() - t1))
             reach(K)
             self.say(
@@ -609,14 +610,15 @@ class _Trial:
             K = min(2 * K, target)
 
 
-def _rank_mod(E: np.ndarray, p: int) -> int:
+def _rank_mod(E: np.ndarray, p: int, *, overwrite: bool = False) -> int:
     """Rank modulo ``p`` of a probe matrix, eliminated as it is (:func:`mtd._modular.rank_mod`).
 
-    ``int64`` residues in ``[0, p)``, or float64 balanced residues (``p < 2**26``).
+    ``int64`` residues in ``[0, p)``, or float64 balanced residues (``p < 2**26``); with
+    ``overwrite`` the latter is eliminated in place (destroyed).
     """
     if E.size == 0:
         return 0
-    return int(rank_mod(E, p)[0])
+    return int(rank_mod(E, p, overwrite=overwrite)[0])
 
 
 _MAX_TRIALS = 12
@@ -661,7 +663,7 @@ def _monte_carlo(
         else:
             probes, rplan = trial.probes(q)
             _, E = trial.grow(probes, rplan, K, q)
-            got = _rank_mod(E, q)
+            got = _rank_mod(E, q, overwrite=True)  # a one-off matrix
             if got >= K:
                 return None, None, max(best, got)
         best = max(best, got)

@@ -251,3 +251,25 @@ def test_scaled_copy_of_l_or_none(limit):
         assert (lu.W1 is None) == (limit is not None)
         assert lu.run(0, 0, A.shape[1]) == flint_rank(A, p) == 70
         assert rank_mod_float(A, p)[0] == 70
+
+
+@pytest.mark.parametrize("p", [65521, _modular.first_prime_below(2**21)])
+@pytest.mark.parametrize("r", [37, 90])
+def test_balanced_float_input_and_overwrite(p, r):
+    # the probe matrices' form: float64 balanced residues, C-contiguous; ranked as they are
+    # (a wrong bound, or a copy that drops the sign, changes the rank against flint's), and
+    # with overwrite eliminated in place (the input changes) where an int64 input never does
+    rng = np.random.default_rng(r)
+    A = low_rank(rng, 90, 90, r, p)
+    B = A.astype(np.float64)
+    B[B > p // 2] -= p
+    assert B.min() < 0
+    want = flint_rank(A, p)
+    assert (
+        rank_mod_float(B, p)[0] == want and rank_mod_float(B.copy(), p, overwrite=True)[0] == want
+    )
+    C = B.copy()
+    assert rank_mod_float(C, p, overwrite=True)[0] == want and not np.array_equal(C, B)
+    D = A.copy()
+    assert rank_mod_float(D, p, overwrite=True)[0] == want and np.array_equal(D, A)
+    assert _modular.rank_mod(B.copy(), p, overwrite=True)[0] == want
