@@ -560,7 +560,7 @@ def rank_mod_float(
     """Rank of the residue matrix ``M`` modulo ``q < MAX_PRIME``.
 
     ``M`` holds ``int64`` residues in ``[0, q)`` or float64 residues with ``|M| < q``
-    (e.g. balanced ones, as :mod:`mtd._probes` forms them): both enter the
+    (e.g. balanced ones, as :mod:`mtd._tree_probes` forms them): both enter the
     elimination as they are (bound ``q``).  With ``overwrite``, a float64 ``M`` whose
     (transposed) layout is already the elimination's is eliminated in place, destroyed
     (no copy: 2 GB less at ``n = 16384``).

@@ -10,7 +10,7 @@ almost everywhere (the theory page, §5).  :func:`generic_rank` brackets it:
 * **lower** — the rank of a witness.  Fresh weights are drawn as uniform residues
   modulo a prime ``p < 2**31`` (read as integers in ``[0, p)``) and the probe matrix
   ``Pᵀ [[A^y]]_I Q`` is formed modulo ``p`` with product-vector probes (random
-  residues), one full contraction per entry (:mod:`mtd._probes`), never the
+  residues), one full contraction per entry (:mod:`mtd._tree_probes`), never the
   ``M^N`` tensor; small tensors are materialized instead.  Since
   ``rank_p(Pᵀ A Q) <= rank_Q(Pᵀ A Q) <= rank_Q [[A]]_I <= generic rank`` for the
   integer instance, *the lower bound is proven, whatever the random draw*.  The witness
@@ -65,17 +65,12 @@ import numpy as np
 
 from ._frozen import FrozenMap
 from ._modular import first_prime_below, primes_below, rank_mod
-from ._probes import (
-    NetworkProbeMatrix,
-    PointProbeMatrix,
-    ProbeMatrix,
-    entry_degree,
-    randomize_plan,
-)
+from ._probes import NetworkProbeMatrix, PointProbeMatrix, entry_degree, randomize_plan
 from ._progress import reporter
 from ._rich import Rich
 from ._sizes import product_capped
 from ._subtrees import KINDS, skeleton
+from ._tree_probes import ProbeMatrix
 from ._typing import Seed
 from ._validation import as_rng, check_index_set, check_int
 from .bounds import theorem7_bounds
@@ -312,7 +307,7 @@ def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
 WITNESS_PRIME_BITS = 21
 """Random witnesses are drawn modulo the largest prime below ``2**21`` by default.  Then
 ``inner (p/2)² < 2**53`` for every inner dimension up to 8191, so both the probe
-matrix (:mod:`mtd._probes`: float64 balanced residues) and its elimination
+matrix (:mod:`mtd._tree_probes`: float64 balanced residues) and its elimination
 (:mod:`mtd._elimination`) take one exact BLAS product per block, where primes up to
 ``2**26`` need two.  A smaller prime makes a short witness likelier (Schwartz–Zippel,
 module docstring): the certificate stays a proof, only the chance of certifying with
@@ -571,7 +566,7 @@ class _Trial:
         """``probes.grow(K)``, falling back to grid-entry probes when no contraction fits.
 
         A tree's probe matrix comes in its arithmetic's form (float64 balanced residues
-        for ``p < 2**26``: :meth:`mtd._probes.ProbeMatrix.grow_values`), for
+        for ``p < 2**26``: :meth:`mtd._tree_probes.ProbeMatrix.grow_values`), for
         :func:`_rank_mod`.
         """
         try:

@@ -11,7 +11,8 @@ from strategies import sharing_pairs
 
 import mtd
 from mtd import MixedDecomposition, ModeTree, TreeDecomposition, _reference
-from mtd._probes import ProbeMatrix, entry_degree, randomize_plan
+from mtd._probes import entry_degree, randomize_plan
+from mtd._tree_probes import ProbeMatrix
 from mtd.certify import GenericRank, default_prime, generic_rank
 from mtd.strategies import index_sets, mode_trees
 
@@ -168,7 +169,7 @@ def test_factored_blocks_give_the_contractions_whatever_the_cap(cap, make, data)
     # cap 0: every straddling block dense (the elementwise path); 4: factored low in the
     # tree, dense above (both paths meet at a node, and at an eq. 4 exchange); 2**40:
     # factored up to the output; each against the independent leaf-vector contraction
-    import mtd._probes as probes
+    import mtd._tree_probes as probes
 
     d = make(0, 2)
     rows = frozenset(data.draw(index_sets(d.n_modes)))
@@ -451,7 +452,7 @@ def test_probe_matrix_is_p_times_matricization_times_q(prime, cap, which):
     # factors, lost row/column factors of a dense node, an inexact float product or
     # reduction, and an output channel left unset.  cap 0: every straddling node dense;
     # 16: factored and compressed low in the tree; 2**40: up to the root.
-    import mtd._probes as probes
+    import mtd._tree_probes as probes
 
     if which == "mixed":
         T, Tb = ModeTree.baseline(3), ModeTree.swapped(3, 2)
