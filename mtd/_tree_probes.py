@@ -47,6 +47,7 @@ import numpy as np
 
 from ._probes import BOTH, COL, ROW, _slot_of, classify
 from ._residue_arith import _IntResidues, residue_arithmetic
+from ._sizes import check_bytes
 from .decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, SwapStep
 
 __all__: list[str] = []
@@ -574,6 +575,7 @@ class ProbeMatrix:
         old = self.K
         if K <= old:
             return self.values[:K, :K]
+        check_bytes((K, K), 8, what="the probe matrix (max_probes K)")
         for side in (ROW, COL):
             rec = self._one_side(side, K - old)
             store = self.records[side]

@@ -486,3 +486,14 @@ def test_probe_matrix_is_p_times_matricization_times_q(prime, cap, which):
     Ql = _kron_rows_exact([pm.vectors[1][m] for m in Ic])
     want = (Pk @ _reference.matricize(A, I) @ Ql.T) % prime
     assert E.dtype == np.int64 and E.tolist() == want.tolist()
+
+
+def test_probe_matrix_checks_the_memory_limit_first():
+    # K x K float64 entries are checked against the limit before anything is evaluated
+    d = tree_dec(ModeTree.baseline(4), 2, 2)
+    rng = np.random.default_rng(0)
+    pm = ProbeMatrix(randomize_plan(d.plan, rng, P), frozenset(SEP), 0, P, rng)
+    with mtd.memory_limit(2**20), pytest.raises(mtd.TensorTooLargeError, match="max_probes"):
+        pm.grow(512)  # 2 MiB
+    assert pm.K == 0 and not pm.vectors[0]  # nothing drawn
+    assert pm.grow(8).shape == (8, 8)
