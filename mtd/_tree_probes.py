@@ -52,7 +52,7 @@ from .decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, Sw
 
 __all__: list[str] = []
 
-_BLOCK_BYTES = 1 << 22
+_BLOCK_BYTES = 1 << 21
 """Target size of one straddling block's array (rows × columns × channels × 8 bytes)."""
 
 
@@ -532,7 +532,9 @@ class ProbeMatrix:
         """
         ar = self.ar
         rowv = self._side_product(step, i, ROW, R)
-        colv = self._side_product(step, i, COL, C)
+        colv = self._col_cache.get(("colv", i), False)  # shared by the row blocks
+        if colv is False:
+            colv = self._col_cache["colv", i] = self._side_product(step, i, COL, C)
         kids = [(j, c, get(c)) for j, c in enumerate(step.children) if self.cls[c] == BOTH]
         kids.sort(key=lambda t: not isinstance(t[2], _Factored))  # a factored child first
         size = step.weights[0].shape[0]
