@@ -41,6 +41,9 @@ interface and the exact-over-Q certificate.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 __all__: list[str] = []
@@ -554,6 +557,43 @@ class _InPlaceLU:
         return self.run(t1, h, c1)
 
 
+_THREADED_SIDE = 1024
+"""Smallest side for which :func:`_one_numpy_blas_thread` is worth its ~10 ms."""
+
+
+@contextlib.contextmanager
+def _one_numpy_blas_thread(*, active: bool) -> Iterator[None]:
+    """Run numpy's BLAS on one thread while the in-place products run on scipy's (if distinct).
+
+    The wheels load two OpenBLAS builds, numpy's and scipy's (whose ``dgemm`` does the
+    Schur updates, :func:`gemm_sub`).  With both on several threads, the idle pool of
+    one spins between calls and takes the cores from the other: 4096 × 4096 took 2.5 s
+    on two threads against 1.5 s on one, and 1.0 s with numpy's pool (which only does
+    the small panel products) on one thread.  A no-op without threadpoolctl, or where
+    numpy and scipy share one BLAS.
+    """
+    controllers = []
+    if active:
+        try:
+            import threadpoolctl
+        except ImportError:  # pragma: no cover - optional
+            pass
+        else:
+            libs = threadpoolctl.ThreadpoolController().lib_controllers
+            blas = [c for c in libs if c.user_api == "blas"]
+            if len({c.filepath for c in blas}) > 1:
+                controllers = [
+                    (c, c.num_threads) for c in blas if "numpy" in c.filepath and c.num_threads > 1
+                ]
+    for c, _ in controllers:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in controllers:
+            c.set_num_threads(n)
+
+
 def rank_mod_float(
     M: np.ndarray, q: int, *, overwrite: bool = False
 ) -> tuple[int, list[int], list[int]]:
@@ -582,7 +622,8 @@ def rank_mod_float(
     if A.size == 0 or not A.any():
         return 0, [], []
     lu = _InPlaceLU(F, A, float(q))
-    k = lu.run(0, 0, A.shape[1])
+    with _one_numpy_blas_thread(active=A.shape[1] >= _THREADED_SIDE):
+        k = lu.run(0, 0, A.shape[1])
     rows = [int(i) for i in lu.perm[:k]]
     pc = lu.pivot_cols
     return (k, pc, rows) if transpose else (k, rows, pc)
