@@ -12,9 +12,9 @@ Side by side in one run, one BLAS thread each (``MTD_BENCH_THREADS=2`` for two):
     interleaved in every repetition, and the ratio to the floor is taken per
     repetition (wall and CPU), so a shared machine moves both sides of a ratio alike.
     Primes: the largest below ``2**21`` (one exact BLAS call per product up to
-    ``n = 8192``), below ``2**25`` (what :func:`mtd.generic_rank` draws witnesses
-    modulo; two products) and ``2**31 - 1`` (the default of ``matrix_rank``; above
-    ``2**26`` mtd keeps its ``int64`` limb path).
+    ``n = 8192``; what :func:`mtd.generic_rank` draws witnesses modulo), below ``2**25``
+    (two products; the witness prime before) and ``2**31 - 1`` (the default of
+    ``matrix_rank``; above ``2**26`` mtd keeps its ``int64`` limb path).
 ``generic``
     :func:`mtd.generic_rank` on 64-mode architectures (``M = r = 2``): the baseline
     tree (structural witness, then ``method="probes"``) and the mixed decomposition of
@@ -26,7 +26,8 @@ Side by side in one run, one BLAS thread each (``MTD_BENCH_THREADS=2`` for two):
     ``fmpz_mat(X.tolist()).rank()``, full rank and rank 8 (the README's comparison).
 ``--probes j ...``
     the mixed decomposition certified at rank ``2^j`` by probes (``max_probes=2^j``),
-    once, with the probe-matrix and rank seconds of every round.
+    once, with the probe-matrix and rank seconds of every round, wall and CPU time and the
+    load average before and after (the machine may be shared).
 ``--structural j ...``
     the same mixed decomposition and ``I`` by ``generic_rank``'s default
     (``method="auto"``: the hybrid-routed structural witness first), ``--reps`` times.
@@ -233,6 +234,7 @@ def probe_certification(j: int) -> dict:
     d = _mixed_64()
     got: list = []
     I = list(range(0, 2 * j, 2))
+    load = os.getloadavg()[0]
     wall, cpu = _clock(
         lambda: got.append(generic_rank(d, I, seed=0, method="probes", max_probes=2**j))
     )
@@ -241,6 +243,7 @@ def probe_certification(j: int) -> dict:
         "j": j,
         "wall": wall,
         "cpu": cpu,
+        "load average": [load, os.getloadavg()[0]],
         "lower": res.lower,
         "upper": res.upper,
         "certified": res.certified,
@@ -476,13 +479,20 @@ def main() -> None:
     probes = [probe_certification(j) for j in args.probes]
     if probes:
         print()
-        print("| rank 2^j by probes (mixed, N = 64) | wall | CPU | rounds: K (probe s, rank s) |")
-        print("|---|---|---|---|")
+        print(
+            "| rank 2^j by probes (mixed, N = 64) | BLAS threads | wall | CPU | forming / ranking "
+            "(all rounds) | rounds: K (probe s, rank s) | load average before, after |"
+        )
+        print("|---|---|---|---|---|---|---|")
         for g in probes:
             rounds = ", ".join(f"{k} ({a:.1f}, {b:.1f})" for k, _, a, b in g["rounds"] if k >= 1024)
+            form = sum(r[2] for r in g["rounds"])
+            rank = sum(r[3] for r in g["rounds"])
+            la = ", ".join(f"{x:.2f}" for x in g["load average"])
             print(
                 f"| 2^{g['j']}: lower {g['lower']}, certified {g['certified']} | "
-                f"{g['wall']:.1f} s | {g['cpu']:.1f} s | {rounds} |"
+                f"{g['blas threads']} | {g['wall']:.1f} s | {g['cpu']:.1f} s | "
+                f"{form:.1f} s / {rank:.1f} s | {rounds} | {la} |"
             )
     structural = [structural_certification(j, args.reps) for j in args.structural]
     if structural:

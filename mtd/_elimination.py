@@ -41,6 +41,9 @@ interface and the exact-over-Q certificate.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 __all__: list[str] = []
@@ -75,9 +78,12 @@ class _Field:
         """Longest inner dimension of one exact product of reduced factors added to a
         reduced block: ``inner h**2 + h < 2**53``."""
 
-    def reduce(self, X: np.ndarray) -> np.ndarray:
-        """Balanced residues of an exact-integer float array (in place), returned."""
-        Q = X * self.pinv
+    def reduce(self, X: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+        """Balanced residues of an exact-integer float array (in place), returned.
+
+        ``scratch``, an array of ``X``'s shape, holds the quotients (no allocation).
+        """
+        Q = np.multiply(X, self.pinv, out=scratch)
         np.rint(Q, out=Q)
         Q *= self.fp
         X -= Q
@@ -551,8 +557,53 @@ class _InPlaceLU:
         return self.run(t1, h, c1)
 
 
-def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
-    """Rank of the ``int64`` residue matrix ``M`` (entries in ``[0, q)``) modulo ``q < MAX_PRIME``.
+_THREADED_SIDE = 1024
+"""Smallest side for which :func:`_one_numpy_blas_thread` is worth its ~10 ms."""
+
+
+@contextlib.contextmanager
+def _one_numpy_blas_thread(*, active: bool) -> Iterator[None]:
+    """Run numpy's BLAS on one thread while the in-place products run on scipy's (if distinct).
+
+    The wheels load two OpenBLAS builds, numpy's and scipy's (whose ``dgemm`` does the
+    Schur updates, :func:`gemm_sub`).  With both on several threads, the idle pool of
+    one spins between calls and takes the cores from the other: 4096 × 4096 took 2.5 s
+    on two threads against 1.5 s on one, and 1.0 s with numpy's pool (which only does
+    the small panel products) on one thread.  A no-op without threadpoolctl, or where
+    numpy and scipy share one BLAS.
+    """
+    controllers = []
+    if active:
+        try:
+            import threadpoolctl
+        except ImportError:  # pragma: no cover - optional
+            pass
+        else:
+            libs = threadpoolctl.ThreadpoolController().lib_controllers
+            blas = [c for c in libs if c.user_api == "blas"]
+            if len({c.filepath for c in blas}) > 1:
+                controllers = [
+                    (c, c.num_threads) for c in blas if "numpy" in c.filepath and c.num_threads > 1
+                ]
+    for c, _ in controllers:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in controllers:
+            c.set_num_threads(n)
+
+
+def rank_mod_float(
+    M: np.ndarray, q: int, *, overwrite: bool = False
+) -> tuple[int, list[int], list[int]]:
+    """Rank of the residue matrix ``M`` modulo ``q < MAX_PRIME``.
+
+    ``M`` holds ``int64`` residues in ``[0, q)`` or float64 residues with ``|M| < q``
+    (e.g. balanced ones, as :mod:`mtd._tree_probes` forms them): both enter the
+    elimination as they are (bound ``q``).  With ``overwrite``, a float64 ``M`` whose
+    (transposed) layout is already the elimination's is eliminated in place, destroyed
+    (no copy: 2 GB less at ``n = 16384``).
 
     Returns ``(rank, pivot rows, pivot columns)`` with the pivots in elimination order,
     as :func:`mtd._modular.rank_mod`.
@@ -564,12 +615,15 @@ def rank_mod_float(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
     # column-major copy is a straight (not transposing) conversion.
     m, n = M.shape
     transpose = n > m or (n == m and M.flags.c_contiguous)
-    # residues in [0, q) as they are: W is only ever updated, or reduced before use
-    A = (M.T if transpose else M).astype(np.float64, order="F")
+    # residues (|x| < q) as they are: W is only ever updated, or reduced before use
+    A = M.T if transpose else M
+    if not (overwrite and A.dtype == np.float64 and A.flags.f_contiguous and A.flags.writeable):
+        A = A.astype(np.float64, order="F")
     if A.size == 0 or not A.any():
         return 0, [], []
     lu = _InPlaceLU(F, A, float(q))
-    k = lu.run(0, 0, A.shape[1])
+    with _one_numpy_blas_thread(active=A.shape[1] >= _THREADED_SIDE):
+        k = lu.run(0, 0, A.shape[1])
     rows = [int(i) for i in lu.perm[:k]]
     pc = lu.pivot_cols
     return (k, pc, rows) if transpose else (k, rows, pc)

@@ -256,15 +256,20 @@ def lu(M: np.ndarray, q: int, *, need_l: bool = True) -> _LU:
     return k, perm, L, pc
 
 
-def rank_mod(M: np.ndarray, q: int) -> tuple[int, list[int], list[int]]:
+def rank_mod(M: np.ndarray, q: int, *, overwrite: bool = False) -> tuple[int, list[int], list[int]]:
     """Rank of the residue matrix ``M`` mod ``q``, with pivot rows and pivot columns.
+
+    ``M`` holds ``int64`` residues in ``[0, q)``, or, for ``q < 2**26`` only, float64
+    residues with ``|M| < q`` (e.g. balanced ones), which the float elimination takes as
+    they are; with ``overwrite`` such a matrix may be destroyed (eliminated in place).
 
     The pivots are listed in elimination order: every leading principal minor of
     ``M[rows][:, cols]`` is non-zero mod q (so that matrix is invertible mod q).
     """
     assert q < _MAX_NUMPY_PRIME
+    assert M.dtype != np.float64 or q < _elimination.MAX_PRIME
     if q < _elimination.MAX_PRIME:  # float64 residues: every product one BLAS call
-        return _elimination.rank_mod_float(M, q)
+        return _elimination.rank_mod_float(M, q, overwrite=overwrite)
     if M.shape[1] > M.shape[0]:
         k, perm, _, pc = lu(np.ascontiguousarray(M.T), q, need_l=False)
         return k, pc, [int(i) for i in perm[:k]]

@@ -10,7 +10,7 @@ almost everywhere (the theory page, §5).  :func:`generic_rank` brackets it:
 * **lower** — the rank of a witness.  Fresh weights are drawn as uniform residues
   modulo a prime ``p < 2**31`` (read as integers in ``[0, p)``) and the probe matrix
   ``Pᵀ [[A^y]]_I Q`` is formed modulo ``p`` with product-vector probes (random
-  residues), one full contraction per entry (:mod:`mtd._probes`), never the
+  residues), one full contraction per entry (:mod:`mtd._tree_probes`), never the
   ``M^N`` tensor; small tensors are materialized instead.  Since
   ``rank_p(Pᵀ A Q) <= rank_Q(Pᵀ A Q) <= rank_Q [[A]]_I <= generic rank`` for the
   integer instance, *the lower bound is proven, whatever the random draw*.  The witness
@@ -32,13 +32,18 @@ of degree at most ``R·δ`` in the weights and the probe entries (``δ``, the de
 entry, is :func:`mtd._probes.entry_degree`: two per leaf, for its probe and its
 discretizers, plus one per use of a weight matrix).  Unless ``p`` divides all its
 coefficients, the Schwartz–Zippel lemma over GF(p) says the witness falls short of ``R``
-with probability at most ``R·δ / p`` — e.g. ``4096 · 256 / (2**25 - 39) < 0.032`` for
-``N = 64``, ``r = 2`` with the default prime (:data:`WITNESS_PRIME_BITS`; chosen so that
-the probe matrix is eliminated on float64 residues).  Where ``lower < upper`` after
-the first witness, independent witnesses modulo further primes are drawn (each can
-raise ``lower``, since each is a proven lower bound) until the Monte Carlo failure
-probability is below :data:`MONTE_CARLO_TARGET`; the result then carries that value as
-``probable``, labelled, never as certified.
+with probability at most ``R·δ / p``.  The default prime is small
+(:data:`WITNESS_PRIME_BITS`: below ``2**21``, so that forming the probe matrix and
+eliminating it take one exact float64 product per block), which makes a short witness
+*likelier* and this bound *weaker*: ``1024 · 256 / (2**21 - 9) < 0.13`` for rank 1024 at
+``N = 64``, ``r = 2``, and no bound at all (``R·δ >= p``) from rank 8192 on.  That costs
+time, never correctness: a witness short of ``R`` is still a proven lower bound, it just
+does not certify.  Where ``lower < upper`` after the first witness, independent witnesses
+are drawn modulo primes below ``2**26`` (:data:`MONTE_CARLO_PRIME_BITS`; each can raise
+``lower``, since each is a proven lower bound; each contributes a factor ``R·δ / q``, e.g.
+``8192 · 256 / 2**26 = 2**-5``) until the Monte Carlo failure probability, the product of
+the factors of all draws, is below :data:`MONTE_CARLO_TARGET`; the result then carries that
+value as ``probable``, labelled, never as certified.
 
 For tree decompositions a **structural** witness comes first (:mod:`mtd.witness`):
 0/1 weights whose matricization is a Kronecker product of identity blocks, its rank a
@@ -59,18 +64,13 @@ from typing import Any
 import numpy as np
 
 from ._frozen import FrozenMap
-from ._modular import first_prime_below, primes_below
-from ._probes import (
-    NetworkProbeMatrix,
-    PointProbeMatrix,
-    ProbeMatrix,
-    entry_degree,
-    randomize_plan,
-)
+from ._modular import first_prime_below, primes_below, rank_mod
+from ._probes import NetworkProbeMatrix, PointProbeMatrix, entry_degree, randomize_plan
 from ._progress import reporter
 from ._rich import Rich
 from ._sizes import product_capped
 from ._subtrees import KINDS, skeleton
+from ._tree_probes import ProbeMatrix
 from ._typing import Seed
 from ._validation import as_rng, check_index_set, check_int
 from .bounds import theorem7_bounds
@@ -80,7 +80,7 @@ from .decompositions._plan import NodeStep, Plan, check_output
 from .errors import InvalidArgumentError, TensorTooLargeError
 from .hybrid_witness import HybridWitness, _hybrid, hybrid_applicable
 from .mincut import get_any_plan, plan_mincut_bound
-from .ranks import DEFAULT_PRIME, matricization_rank, matrix_rank
+from .ranks import DEFAULT_PRIME, matricization_rank
 from .witness import StructuralWitness, _witness
 
 __all__ = ["GenericRank", "generic_rank", "GENERIC_RANK_METHODS"]
@@ -304,14 +304,20 @@ def _pick_upper(bounds: Mapping[str, int | None]) -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------- the API
-WITNESS_PRIME_BITS = 25
-"""Random witnesses are drawn modulo the largest prime below ``2**25`` by default: the
-probe matrix is then eliminated on float64 residues (:mod:`mtd._elimination`) with two
-exact BLAS products per block (limbs of at most 17 bits) up to 8192 probes, instead of
-the ``int64`` path that primes above ``2**26`` need, and the probe evaluation needs no
-limbs for inner dimensions up to ``2**13``.  A smaller prime makes a short witness
-likelier (Schwartz–Zippel, module docstring); where the bounds stay apart, further
-primes are tried (:data:`MONTE_CARLO_TARGET`)."""
+WITNESS_PRIME_BITS = 21
+"""Random witnesses are drawn modulo the largest prime below ``2**21`` by default.  Then
+``inner (p/2)² < 2**53`` for every inner dimension up to 8191, so both the probe
+matrix (:mod:`mtd._tree_probes`: float64 balanced residues) and its elimination
+(:mod:`mtd._elimination`) take one exact BLAS product per block, where primes up to
+``2**26`` need two.  A smaller prime makes a short witness likelier (Schwartz–Zippel,
+module docstring): the certificate stays a proof, only the chance of certifying with
+the first witness is lower; Monte Carlo draws use larger primes
+(:data:`MONTE_CARLO_PRIME_BITS`)."""
+
+MONTE_CARLO_PRIME_BITS = 26
+"""Further witnesses (where the bounds stay apart) are drawn modulo primes below
+``2**26``, largest first: the largest still eliminated on float64 residues, each draw
+multiplying the failure probability by ``K δ / q`` (module docstring)."""
 
 
 def default_prime(plan: Plan) -> int:
@@ -375,7 +381,8 @@ def generic_rank(
     seed : None, int or numpy.random.Generator
         Draws the weights and the probes.
     prime : int, optional
-        A prime below ``2**31``; default :data:`mtd.DEFAULT_PRIME` (``2**31 - 1``).
+        A prime below ``2**31``; default :func:`default_prime` (the largest prime below
+        ``2**WITNESS_PRIME_BITS``, :data:`WITNESS_PRIME_BITS`).
     max_probes : int, optional
         Cap on the probe matrix's side (default :data:`DEFAULT_MAX_PROBES`): a lower
         bound above it is never sought.
@@ -556,8 +563,15 @@ class _Trial:
         return cls(rplan, self.rows, self.y, p, self.rng), rplan
 
     def grow(self, probes: Any, rplan: Plan, K: int, p: int) -> tuple[Any, np.ndarray]:
-        """``probes.grow(K)``, falling back to grid-entry probes when no contraction fits."""
+        """``probes.grow(K)``, falling back to grid-entry probes when no contraction fits.
+
+        A tree's probe matrix comes in its arithmetic's form (float64 balanced residues
+        for ``p < 2**26``: :meth:`mtd._tree_probes.ProbeMatrix.grow_values`), for
+        :func:`_rank_mod`.
+        """
         try:
+            if isinstance(probes, ProbeMatrix):
+                return probes, probes.grow_values(K)
             return probes, probes.grow(K)
         except TensorTooLargeError:
             if not isinstance(probes, NetworkProbeMatrix):
@@ -578,7 +592,8 @@ class _Trial:
             t0 = time.perf_counter()
             probes, E = self.grow(probes, rplan, K, p)
             t1 = time.perf_counter()
-            lower = matrix_rank(E, method="modular", prime=p)
+            # the last round's matrix is never grown again: eliminated in place, no copy
+            lower = _rank_mod(E, p, overwrite=K >= target)
             rounds.append((K, lower, t1 - t0, time.perf_counter() - t1))
             reach(K)
             self.say(
@@ -588,6 +603,17 @@ class _Trial:
             if lower < K or K >= target:
                 return lower, K, rounds
             K = min(2 * K, target)
+
+
+def _rank_mod(E: np.ndarray, p: int, *, overwrite: bool = False) -> int:
+    """Rank modulo ``p`` of a probe matrix, eliminated as it is (:func:`mtd._modular.rank_mod`).
+
+    ``int64`` residues in ``[0, p)``, or float64 balanced residues (``p < 2**26``); with
+    ``overwrite`` the latter is eliminated in place (destroyed).
+    """
+    if E.size == 0:
+        return 0
+    return int(rank_mod(E, p, overwrite=overwrite)[0])
 
 
 _MAX_TRIALS = 12
@@ -621,7 +647,7 @@ def _monte_carlo(
     failure = min(1.0, n * degree / p)
     used = {p}
     best = lower
-    primes = primes_below(p)
+    primes = primes_below(max(p, 2**MONTE_CARLO_PRIME_BITS))  # larger than a small p
     for _ in range(_MAX_TRIALS):
         if failure < MONTE_CARLO_TARGET:
             break
@@ -632,7 +658,7 @@ def _monte_carlo(
         else:
             probes, rplan = trial.probes(q)
             _, E = trial.grow(probes, rplan, K, q)
-            got = matrix_rank(E, method="modular", prime=q)
+            got = _rank_mod(E, q, overwrite=True)  # a one-off matrix
             if got >= K:
                 return None, None, max(best, got)
         best = max(best, got)

@@ -11,7 +11,8 @@ from strategies import sharing_pairs
 
 import mtd
 from mtd import MixedDecomposition, ModeTree, TreeDecomposition, _reference
-from mtd._probes import ProbeMatrix, entry_degree, randomize_plan
+from mtd._probes import entry_degree, randomize_plan
+from mtd._tree_probes import ProbeMatrix
 from mtd.certify import GenericRank, default_prime, generic_rank
 from mtd.strategies import index_sets, mode_trees
 
@@ -168,7 +169,7 @@ def test_factored_blocks_give_the_contractions_whatever_the_cap(cap, make, data)
     # cap 0: every straddling block dense (the elementwise path); 4: factored low in the
     # tree, dense above (both paths meet at a node, and at an eq. 4 exchange); 2**40:
     # factored up to the output; each against the independent leaf-vector contraction
-    import mtd._probes as probes
+    import mtd._tree_probes as probes
 
     d = make(0, 2)
     rows = frozenset(data.draw(index_sets(d.n_modes)))
@@ -271,15 +272,17 @@ def test_progress_messages():
     assert seen[0].startswith("upper bound 64") and "64 probes: rank 64" in seen[-1]
 
 
-def test_default_prime_avoids_limbs():
-    # below 2**25: float64 elimination (two products per block up to 8192 probes)
+def test_default_prime_gives_single_products():
+    # the largest prime below 2**21: inner (p/2 + 2)**2 < 2**53 up to inner 8191, so the
+    # probe matrix and its elimination take one exact float64 product per block
+    sympy = pytest.importorskip("sympy")  # the independent primality oracle
     p = default_prime(tree_dec(ModeTree.baseline(2), 2, 2).plan)
-    assert p == 2**25 - 39 and mtd.ranks._modular.is_prime(p)
+    assert p == 2**21 - 9 and sympy.isprime(p) and sympy.prevprime(2**21) == p
+    assert 8191 * (p // 2 + 2) ** 2 + p // 2 + 2 < 2**53
     assert default_prime(tree_dec(ModeTree.baseline(2), 4, 4).plan) == p
-    # a wide hierarchical node (a transfer tensor over 16**4 children's channels) needs
-    # w (p-1)^2 < 2**63
-    big = default_prime(tree_dec(ModeTree.star(4), 2, 16, form="ht").plan)
-    assert 2**20 < big < p and 16**4 * (big - 1) ** 2 < 2**63
+    # a wide hierarchical node (a transfer tensor over 16**4 children's channels): its
+    # products take limbs in float64, exact either way
+    assert default_prime(tree_dec(ModeTree.star(4), 2, 16, form="ht").plan) == p
     res = generic_rank(tree_dec(ModeTree.baseline(3), 4, 4), [0, 2, 4, 6], seed=0, prime=101)
     assert res.prime == 101 and res.lower <= res.upper == 256
 
@@ -392,3 +395,105 @@ def test_random_small_mixed_architectures_mostly_certified():
         if not res.certified:
             assert res.probable is not None and res.failure_probability < 2.0**-40
     assert certified >= 0.95 * n_cases
+
+
+def test_monte_carlo_redraws_use_larger_primes():
+    # the witness prime is below 2**21 (a weak Schwartz-Zippel factor for large K); the
+    # redraws are modulo distinct primes between it and 2**26, so that each multiplies the
+    # failure probability by a small factor K δ / q and the 2^-40 target is reached
+    sympy = pytest.importorskip("sympy")
+    T = ModeTree.from_nested(((3, 0), 1, 2))
+    Tb = ModeTree.from_nested((3, (1, 2), 0))
+    m = mtd.MixedDecomposition.random(T, Tb, [], M=2, r=4, seed=0)
+    seen: list[str] = []
+    res = generic_rank(m, [0, 2], seed=0, method="probes", progress=seen.append)
+    qs = [int(t.split(" mod ")[1].split(":")[0]) for t in seen if t.startswith("Monte Carlo")]
+    assert res.prime == sympy.prevprime(2**21) and qs and len(set(qs)) == len(qs)
+    assert all(res.prime < q < 2**26 and sympy.isprime(q) for q in qs)
+    assert res.probable == res.lower == 3 and res.failure_probability < 2.0**-40
+
+
+# ------------------------------------------------ probe matrices against exact integers
+def _residue_plan(plan, p):
+    """The plan with every array reduced mod ``p`` (what ProbeMatrix takes)."""
+    from mtd.decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan
+
+    def red(a):
+        return None if a is None else np.mod(np.asarray(a, dtype=np.int64), p)
+
+    steps = []
+    for s in plan.steps:
+        if isinstance(s, LeafStep):
+            s = dataclasses.replace(s, matrix=red(s.matrix), weight=red(s.weight))
+        elif isinstance(s, NodeStep):
+            s = dataclasses.replace(s, weights=tuple(red(w) for w in s.weights))
+        steps.append(s)
+    outputs = tuple(OutputTerm(t.slot, red(t.matrix)) for t in plan.outputs)
+    return Plan(plan.modes, dict(plan.dims), plan.g, tuple(steps), outputs, plan.n_outputs)
+
+
+def _kron_rows_exact(vectors):
+    """Row ``k``: ``⊗_t vectors[t][k]`` in Python ints, the first factor most significant."""
+    out = [[1] for _ in range(len(vectors[0]))]
+    for V in vectors:
+        out = [[a * int(b) for a in row for b in v] for row, v in zip(out, V, strict=True)]
+    return np.array(out, dtype=object)
+
+
+@pytest.mark.parametrize("prime", [2**21 - 9, 101, P])
+@pytest.mark.parametrize("cap", [0, 16, 2**40])
+@pytest.mark.parametrize("which", ["mixed", "tree"])
+def test_probe_matrix_is_p_times_matricization_times_q(prime, cap, which):
+    # Pᵀ [[A]]_I Q mod p against exact integers: the grid tensor tabulated entry by entry by
+    # the reference evaluator (eq. 3 / eq. 4 from the theory page, Python ints), its
+    # matricization, and the Kronecker products of the probe vectors the matrix drew.
+    # Catches a Φ whose Kronecker order differs from the unit-vector factors G (compressed
+    # slots), weights put on the wrong side of a compressed child, a swap of compressed
+    # factors, lost row/column factors of a dense node, an inexact float product or
+    # reduction, and an output channel left unset.  cap 0: every straddling node dense;
+    # 16: factored and compressed low in the tree; 2**40: up to the root.
+    import mtd._tree_probes as probes
+
+    if which == "mixed":
+        T, Tb = ModeTree.baseline(3), ModeTree.swapped(3, 2)
+        mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+        d = MixedDecomposition.random(T, Tb, mix, M=2, r=4, kind="integer", seed=3)
+        A = _reference.eq4_tensor(
+            T.to_nested(), Tb.to_nested(), mix, d.discretizers, d.weights, d.weights_bar, output=1
+        )
+        rows = frozenset({0, 2, 4, 5})
+    else:
+        d = TreeDecomposition.random(ModeTree.baseline(3), M=3, r=2, kind="integer", seed=3)
+        A = _reference.eq3_tensor(d.tree.to_nested(), d.discretizers, d.weights, output=1)
+        rows = frozenset({0, 2, 3, 6})
+    assert max(abs(int(w)) for W in d.weights.values() for w in np.ravel(W)) > 100  # wide
+    assert d.plan.n_outputs >= 2
+    plan = _residue_plan(d.plan, prime)
+    rng = np.random.default_rng(5)
+    old = probes.FACTORED_MAX, probes._BLOCK_BYTES, probes.formation_threads
+    probes.FACTORED_MAX, probes._BLOCK_BYTES = cap, 64  # and one row per block
+    probes.formation_threads = lambda: 1 + (cap == 16)  # blocks on two threads, or one
+    try:
+        pm = ProbeMatrix(plan, rows, 1, prime, rng)  # output 1, not 0
+        pm.grow(3)
+        E = pm.grow(7)
+    finally:
+        probes.FACTORED_MAX, probes._BLOCK_BYTES, probes.formation_threads = old
+    if cap == 2**40:
+        assert pm.compress  # the compressed path ran
+    I, Ic = sorted(rows), sorted(set(range(8)) - rows)
+    Pk = _kron_rows_exact([pm.vectors[0][m] for m in I])
+    Ql = _kron_rows_exact([pm.vectors[1][m] for m in Ic])
+    want = (Pk @ _reference.matricize(A, I) @ Ql.T) % prime
+    assert E.dtype == np.int64 and E.tolist() == want.tolist()
+
+
+def test_probe_matrix_checks_the_memory_limit_first():
+    # K x K float64 entries are checked against the limit before anything is evaluated
+    d = tree_dec(ModeTree.baseline(4), 2, 2)
+    rng = np.random.default_rng(0)
+    pm = ProbeMatrix(randomize_plan(d.plan, rng, P), frozenset(SEP), 0, P, rng)
+    with mtd.memory_limit(2**20), pytest.raises(mtd.TensorTooLargeError, match="max_probes"):
+        pm.grow(512)  # 2 MiB
+    assert pm.K == 0 and not pm.vectors[0]  # nothing drawn
+    assert pm.grow(8).shape == (8, 8)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mtd import _modular
+from mtd import _elimination, _modular
 from mtd._elimination import MAX_PRIME, _Field, _small_inverse, gemm_sub, rank_mod_float
 
 flint = pytest.importorskip("flint")
@@ -251,3 +251,56 @@ def test_scaled_copy_of_l_or_none(limit):
         assert (lu.W1 is None) == (limit is not None)
         assert lu.run(0, 0, A.shape[1]) == flint_rank(A, p) == 70
         assert rank_mod_float(A, p)[0] == 70
+
+
+@pytest.mark.parametrize("p", [65521, _modular.first_prime_below(2**21)])
+@pytest.mark.parametrize("r", [37, 90])
+def test_balanced_float_input_and_overwrite(p, r):
+    # the probe matrices' form: float64 balanced residues, C-contiguous; ranked as they are
+    # (a wrong bound, or a copy that drops the sign, changes the rank against flint's), and
+    # with overwrite eliminated in place (the input changes) where an int64 input never does
+    rng = np.random.default_rng(r)
+    A = low_rank(rng, 90, 90, r, p)
+    B = A.astype(np.float64)
+    B[B > p // 2] -= p
+    assert B.min() < 0
+    want = flint_rank(A, p)
+    assert (
+        rank_mod_float(B, p)[0] == want and rank_mod_float(B.copy(), p, overwrite=True)[0] == want
+    )
+    C = B.copy()
+    assert rank_mod_float(C, p, overwrite=True)[0] == want and not np.array_equal(C, B)
+    D = A.copy()
+    assert rank_mod_float(D, p, overwrite=True)[0] == want and np.array_equal(D, A)
+    assert _modular.rank_mod(B.copy(), p, overwrite=True)[0] == want
+
+
+def test_numpy_blas_on_one_thread_during_elimination_and_restored(monkeypatch):
+    # with two BLAS libraries (numpy's and scipy's wheels), numpy's pool is held at one
+    # thread while the elimination runs (else the two spinning pools fight for the cores)
+    # and given back afterwards; the rank is flint's either way
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def counts():
+        libs = threadpoolctl.ThreadpoolController().lib_controllers
+        return {c.filepath: c.num_threads for c in libs if c.user_api == "blas"}
+
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = counts()
+        seen = []
+        run = _elimination._InPlaceLU.run
+
+        def spy(self, t, c0, c1):
+            if (t, c0) == (0, 0) and c1 == self.W.shape[1]:
+                seen.append(counts())
+            return run(self, t, c0, c1)
+
+        monkeypatch.setattr(_elimination._InPlaceLU, "run", spy)
+        p = _modular.first_prime_below(2**21)
+        A = low_rank(np.random.default_rng(0), 1024, 1024, 1000, p)
+        assert rank_mod_float(A, p)[0] == flint_rank(A, p) == 1000
+        assert counts() == before and len(seen) == 1
+    if len(before) > 1 and max(before.values()) > 1:  # two libraries: numpy's was limited
+        during = seen[0]
+        assert all(during[f] == 1 for f in during if "numpy" in f)
+        assert any(during[f] == 2 for f in during if "numpy" not in f)
