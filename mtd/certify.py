@@ -125,7 +125,9 @@ class GenericRank(Rich):
     probes : int
         The side of the last probe matrix (0 when materialized).
     prime : int
-        The prime ``p`` of the modular arithmetic.
+        The prime ``p`` of the modular arithmetic: the one of the last probe rounds
+        (when a witness falls short of full rank but an independent redraw modulo a
+        larger prime has it, the doubling resumes modulo that prime).
     seconds : float
         Wall time of the whole computation.
     upper_source : str
@@ -143,7 +145,7 @@ class GenericRank(Rich):
     output : int
     rounds : tuple of (int, int, float, float)
         ``(probes, rank, seconds forming the probe matrix, seconds ranking it)`` for
-        every probe round (empty when materialized).
+        every probe round (empty when materialized), resumed rounds included.
     probable : int or None
         Only where ``lower < upper`` (None when certified): a **Monte Carlo** value,
         not a certificate.  Independent random witnesses (fresh weights, probes and
@@ -513,9 +515,24 @@ def generic_rank(
     how = "materialized" if method == "materialize" else "probes"
     if structural is not None and structural.rank > lower:
         lower, how = structural.rank, "structural"
-    probable, failure = None, None
+    probable, failure, resume = None, None, None
+    used = {p}  # primes of all draws (Monte Carlo draws take distinct ones)
     if lower < upper:
-        probable, failure, lower = _monte_carlo(trial, lower, K, p, upper, say)
+        probable, failure, lower, resume = _monte_carlo(trial, lower, K, p, upper, say, used)
+    target = max(1, min(upper, cap))
+    for _ in range(_MAX_TRIALS):
+        if resume is None or K >= target or lower >= upper:
+            break
+        # An independent witness modulo `resume` had full rank K: the first one fell short
+        # by chance (likelier with a small prime), so the doubling resumes with that prime.
+        p = resume
+        say(f"resuming the probe rounds modulo {p} from {min(2 * K, target)} probes")
+        found, K, more = trial.probe_rounds(p, target, rep.reach, first=min(2 * K, target))
+        rounds.extend(more)
+        lower = max(lower, found)
+        probable, failure, resume = None, None, None
+        if lower < upper:
+            probable, failure, lower, resume = _monte_carlo(trial, lower, K, p, upper, say, used)
     rep.close()
     return result(
         lower,
@@ -582,12 +599,15 @@ class _Trial:
             return probes, probes.grow(K)
 
     def probe_rounds(
-        self, p: int, target: int, reach: Callable[[int], None]
+        self, p: int, target: int, reach: Callable[[int], None], *, first: int = _FIRST_PROBES
     ) -> tuple[int, int, list[tuple[int, int, float, float]]]:
-        """Double ``K`` from 16 while the ``K × K`` probe matrix has full rank, up to ``target``."""
+        """Double ``K`` from ``first`` while the ``K × K`` probe matrix has full rank.
+
+        ``K`` stops at ``target``.
+        """
         probes, rplan = self.probes(p)
         rounds: list[tuple[int, int, float, float]] = []
-        K = min(_FIRST_PROBES, target)
+        K = min(first, target)
         while True:
             t0 = time.perf_counter()
             probes, E = self.grow(probes, rplan, K, p)
@@ -620,8 +640,14 @@ _MAX_TRIALS = 12
 
 
 def _monte_carlo(
-    trial: _Trial, lower: int, K: int, p: int, upper: int, say: Callable[[str], None]
-) -> tuple[int | None, float | None, int]:
+    trial: _Trial,
+    lower: int,
+    K: int,
+    p: int,
+    upper: int,
+    say: Callable[[str], None],
+    used: set[int],
+) -> tuple[int | None, float | None, int, int | None]:
     """Repeat independent witnesses until the Monte Carlo value is sure enough.
 
     A witness of ``K`` probes (``K = 0``: materialized, then ``K`` is the matrix's
@@ -629,8 +655,10 @@ def _monte_carlo(
     probability at most ``K δ / q`` (Schwartz–Zippel over GF(q), ``δ`` the entries'
     degree) — for a prime ``q`` that does not divide every coefficient of the minor.
     A probed witness of rank ``< K`` therefore gives ``R`` except with that
-    probability, and independent draws multiply.  Returns ``(probable, failure,
-    lower)``; ``(None, None, lower)`` when a witness has full rank ``K < upper``.
+    probability, and independent draws multiply.  Returns ``(probable, failure, lower,
+    resume)``: ``resume`` is the prime of a redraw of full rank ``K < upper`` (then
+    ``probable`` and ``failure`` are ``None``: the doubling should go on), else ``None``.
+    ``used`` holds the primes drawn so far (updated): each draw takes a new one.
     """
     plan = trial.plan
     if K == 0:
@@ -641,11 +669,11 @@ def _monte_carlo(
         n = min(upper, side)
     else:
         if lower >= K:
-            return None, None, lower
+            return None, None, lower, None
         n = K
     degree = entry_degree(plan)
     failure = min(1.0, n * degree / p)
-    used = {p}
+    used.add(p)
     best = lower
     primes = primes_below(max(p, 2**MONTE_CARLO_PRIME_BITS))  # larger than a small p
     for _ in range(_MAX_TRIALS):
@@ -660,13 +688,13 @@ def _monte_carlo(
             _, E = trial.grow(probes, rplan, K, q)
             got = _rank_mod(E, q, overwrite=True)  # a one-off matrix
             if got >= K:
-                return None, None, max(best, got)
+                return None, None, max(best, got), q
         best = max(best, got)
         if best >= upper:
-            return None, None, best
+            return None, None, best, None
         failure *= min(1.0, n * degree / q)
         say(f"Monte Carlo draw mod {q}: rank {got}, failure probability <= {failure:.2g}")
-    return best, failure, best
+    return best, failure, best, None
 
 
 def _capped_size(shape: Any) -> int:

@@ -413,6 +413,22 @@ def test_monte_carlo_redraws_use_larger_primes():
     assert res.probable == res.lower == 3 and res.failure_probability < 2.0**-40
 
 
+def test_probe_rounds_resume_after_a_short_first_witness():
+    # modulo 3 the first 16 x 16 probe matrix of this 16-mode mixed decomposition is
+    # short (measured rank 0 to 12 over seeds 0-2); the Monte Carlo redraw modulo a larger
+    # prime has full rank 16, so the doubling must go on modulo that prime and certify
+    # M^|I| = 2^8 = 256 (the trivial bound, met by the generic rank): stopping at the
+    # redraw leaves lower = 16 < 256 with no Monte Carlo value
+    T, Tb = ModeTree.baseline(4), ModeTree.swapped(4, 2)
+    mix = [n for n in mtd.common_interior(T, Tb) if len(n) == 4]
+    m = mtd.MixedDecomposition.random(T, Tb, mix, M=2, r=2, seed=0)
+    for seed in range(3):
+        res = generic_rank(m, list(range(0, 16, 2)), seed=seed, method="probes", prime=3)
+        assert res.rounds[0][:2] != (16, 16)  # the short first witness
+        assert (res.lower, res.upper, res.certified) == (2**8, 2**8, True), res
+        assert res.prime != 3 and res.rounds[-1][:2] == (256, 256)
+
+
 # ------------------------------------------------ probe matrices against exact integers
 def _residue_plan(plan, p):
     """The plan with every array reduced mod ``p`` (what ProbeMatrix takes)."""
