@@ -467,6 +467,7 @@ def generic_rank(
         p = default_prime(plan)
 
     def result(lower: int, how: str, K: int, **extra: Any) -> GenericRank:
+        assert p is not None  # set above; the probe rounds may move it to another prime
         return GenericRank(
             lower=int(lower),
             upper=int(upper),
