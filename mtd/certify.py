@@ -43,7 +43,9 @@ are drawn modulo primes below ``2**26`` (:data:`MONTE_CARLO_PRIME_BITS`; each ca
 ``lower``, since each is a proven lower bound; each contributes a factor ``R·δ / q``, e.g.
 ``8192 · 256 / 2**26 = 2**-5``) until the Monte Carlo failure probability, the product of
 the factors of all draws, is below :data:`MONTE_CARLO_TARGET`; the result then carries that
-value as ``probable``, labelled, never as certified.
+value as ``probable``, labelled, never as certified.  A redraw whose ``K × K`` probe
+matrix has full rank shows that the first witness was short by chance: the probe rounds
+then resume, modulo that redraw's prime, from ``2K`` probes.
 
 For tree decompositions a **structural** witness comes first (:mod:`mtd.witness`):
 0/1 weights whose matricization is a Kronecker product of identity blocks, its rank a
