@@ -12,12 +12,11 @@ products), :class:`NetworkProbeMatrix` for plans that are not trees,
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from .decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, SwapStep
+from .decompositions._plan import LeafStep, NodeStep, Plan, Step, SwapStep, map_arrays
 from .errors import TensorTooLargeError
 
 __all__: list[str] = []
@@ -66,35 +65,15 @@ def randomize_plan(plan: Plan, rng: np.random.Generator, p: int) -> Plan:
     arrays (identities, copy structure: :attr:`Plan.fixed`) are kept: the
     architecture, ties included, is kept; only the free numbers change.
     """
-    new: dict[int, np.ndarray] = {}
 
-    def fresh(a: Any) -> Any:
-        if a is None or plan.is_fixed(a):
+    def fresh(a: np.ndarray) -> np.ndarray:
+        if plan.is_fixed(a):
             return a
-        if id(a) not in new:
-            arr = rng.integers(0, p, size=a.shape, dtype=np.int64)
-            arr.setflags(write=False)
-            new[id(a)] = arr
-        return new[id(a)]
+        arr = rng.integers(0, p, size=a.shape, dtype=np.int64)
+        arr.setflags(write=False)
+        return arr
 
-    steps: list[Step] = []
-    for step in plan.steps:
-        if isinstance(step, LeafStep):
-            steps.append(replace(step, matrix=fresh(step.matrix), weight=fresh(step.weight)))
-        elif isinstance(step, NodeStep):
-            steps.append(replace(step, weights=tuple(fresh(w) for w in step.weights)))
-        else:
-            steps.append(step)
-    outputs = tuple(OutputTerm(t.slot, fresh(t.matrix)) for t in plan.outputs)
-    return Plan(
-        modes=plan.modes,
-        dims=dict(plan.dims),
-        g=plan.g,
-        steps=tuple(steps),
-        outputs=outputs,
-        n_outputs=plan.n_outputs,
-        fixed=plan.fixed,
-    )
+    return map_arrays(plan, fresh)
 
 
 def classify(plan: Plan, rows: frozenset[int]) -> dict[int, int]:

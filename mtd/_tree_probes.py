@@ -40,7 +40,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,7 @@ import numpy as np
 from ._probes import BOTH, COL, ROW, _slot_of, classify
 from ._residue_arith import _IntResidues, residue_arithmetic
 from ._sizes import check_bytes
-from .decompositions._plan import LeafStep, NodeStep, OutputTerm, Plan, Step, SwapStep
+from .decompositions._plan import LeafStep, NodeStep, Plan, Step, SwapStep, map_arrays
 
 __all__: list[str] = []
 
@@ -81,33 +80,7 @@ def _blas_threads(n: int) -> Any:
 
 def _convert_plan(plan: Plan, ar: _IntResidues) -> Plan:
     """The plan with every array in ``ar``'s form (shared arrays stay shared)."""
-    new: dict[int, np.ndarray] = {}
-
-    def conv(a: Any) -> Any:
-        if a is None:
-            return None
-        if id(a) not in new:
-            new[id(a)] = ar.convert(np.asarray(a))
-        return new[id(a)]
-
-    steps: list[Step] = []
-    for step in plan.steps:
-        if isinstance(step, LeafStep):
-            steps.append(replace(step, matrix=conv(step.matrix), weight=conv(step.weight)))
-        elif isinstance(step, NodeStep):
-            steps.append(replace(step, weights=tuple(conv(w) for w in step.weights)))
-        else:
-            steps.append(step)
-    outputs = tuple(OutputTerm(t.slot, conv(t.matrix)) for t in plan.outputs)
-    return Plan(
-        modes=plan.modes,
-        dims=dict(plan.dims),
-        g=plan.g,
-        steps=tuple(steps),
-        outputs=outputs,
-        n_outputs=plan.n_outputs,
-        fixed=plan.fixed,
-    )
+    return map_arrays(plan, lambda a: ar.convert(np.asarray(a)))
 
 
 def _node_value(step: NodeStep, parts: list[np.ndarray], ar: _IntResidues) -> np.ndarray:

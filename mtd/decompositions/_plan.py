@@ -71,6 +71,7 @@ __all__ = [
     "cut_plan",
     "g_bound",
     "is_identity",
+    "map_arrays",
     "plan_bound",
     "subtree_plan",
 ]
@@ -275,6 +276,43 @@ class Plan:
         for t in self.outputs:
             last[t.slot] = len(self.steps)
         return last
+
+
+def map_arrays(plan: Plan, f: Callable[[np.ndarray], np.ndarray]) -> Plan:
+    """The same plan with every array ``a`` replaced by ``f(a)``.
+
+    The arrays are the leaves' matrices and weights, the nodes' weights and the output
+    matrices.  ``f`` is called once per distinct array, in the order of the steps (a leaf's matrix
+    before its weight), the outputs last, so that arrays shared by several steps (tied
+    weights) stay shared and random draws in ``f`` are reproducible.
+    """
+    new: dict[int, np.ndarray] = {}
+
+    def conv(a: Any) -> Any:
+        if a is None:
+            return None
+        if id(a) not in new:
+            new[id(a)] = f(a)
+        return new[id(a)]
+
+    steps: list[Step] = []
+    for step in plan.steps:
+        if isinstance(step, LeafStep):
+            steps.append(replace(step, matrix=conv(step.matrix), weight=conv(step.weight)))
+        elif isinstance(step, NodeStep):
+            steps.append(replace(step, weights=tuple(conv(w) for w in step.weights)))
+        else:
+            steps.append(step)
+    outputs = tuple(OutputTerm(t.slot, conv(t.matrix)) for t in plan.outputs)
+    return Plan(
+        modes=plan.modes,
+        dims=dict(plan.dims),
+        g=plan.g,
+        steps=tuple(steps),
+        outputs=outputs,
+        n_outputs=plan.n_outputs,
+        fixed=plan.fixed,
+    )
 
 
 def _is_int_array(a: np.ndarray) -> bool:
