@@ -145,6 +145,22 @@ def test_jacobian_matches_finite_differences(name):
         col += arr.size
 
 
+def _central_jacobian(d, params, pts, *, scaled):
+    """The Jacobian of ``d``'s entries at ``pts`` by central differences of the pointwise
+    evaluator (independent of the fitting code's derivatives), one column per number of
+    ``params``; step ``1e-6``, times the array's largest entry (at least 1) if ``scaled``."""
+    cols = []
+    for key, arr in params.items():
+        h = 1e-6 * (max(1.0, float(np.abs(arr).max())) if scaled else 1.0)
+        for flat in range(arr.size):
+            e = np.zeros_like(arr)
+            e.flat[flat] = h
+            up = grid_entries(_rebuild(d, {**params, key: arr + e}), pts)
+            down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
+            cols.append((up - down) / (2 * h))
+    return np.array(cols).T
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("name", sorted(ARCHITECTURES))
 def test_normal_equations_match_finite_differences(name, chunked, monkeypatch):
@@ -158,16 +174,7 @@ def test_normal_equations_match_finite_differences(name, chunked, monkeypatch):
     params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
     shapes = {k: v.shape for k, v in params.items()}
     H, g = _normal_equations(d.plan, idx, y, params, shapes, output=0)
-    cols = []
-    h = 1e-6
-    for key, arr in params.items():
-        for flat in range(arr.size):
-            e = np.zeros_like(arr)
-            e.flat[flat] = h
-            up = grid_entries(_rebuild(d, {**params, key: arr + e}), pts)
-            down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
-            cols.append((up - down) / (2 * h))
-    J = np.array(cols).T
+    J = _central_jacobian(d, params, pts, scaled=False)
     res = grid_entries(d, pts) - y
     scale = max(1.0, float(np.abs(J.T @ J).max()))
     np.testing.assert_array_equal(H, H.T)
@@ -458,16 +465,7 @@ def test_gaussian_mixed_fits_stop_at_stationary_points():
 
     def cosine(d):
         params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
-        cols = []
-        for key, arr in params.items():
-            h = 1e-6 * max(1.0, float(np.abs(arr).max()))
-            for flat in range(arr.size):
-                e = np.zeros_like(arr)
-                e.flat[flat] = h
-                up = grid_entries(_rebuild(d, {**params, key: arr + e}), pts)
-                down = grid_entries(_rebuild(d, {**params, key: arr - e}), pts)
-                cols.append((up - down) / (2 * h))
-        J = np.array(cols).T
+        J = _central_jacobian(d, params, pts, scaled=True)
         norms = np.linalg.norm(J, axis=0)
         Js = J[:, norms > 0] / norms[norms > 0]
         r = grid_entries(d, pts) - A.reshape(-1)
