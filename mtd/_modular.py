@@ -11,9 +11,13 @@ done exactly in float64 BLAS by :func:`matmul_mod`:
   be too short, both factors are split into 16-bit limbs and three float products
   (Karatsuba) are recombined in ``int64``.
 
-Primes below ``2**26`` are eliminated on balanced float64 residues with delayed
-reduction instead (:mod:`mtd._elimination`): no ``int64`` round trips, one BLAS call
-per product where ``inner (p/2)**2 < 2**53``.
+Ranks (:func:`rank_mod`) are computed on balanced float64 residues with delayed
+reduction instead (:mod:`mtd._elimination`), for every prime below ``2**31``: no
+``int64`` round trips, one BLAS call per product where ``inner (p/2)**2 < 2**53``, else
+one per limb of the right factor (two limbs below about ``2**30``, three up to
+``2**31``).  The ``int64`` routines here remain for the certificate's inverses and
+Schur complements (:func:`inv_mod`, :func:`matmul_mod` in :class:`_Verifier`); :func:`lu`
+is the reference elimination the tests compare with.
 
 :func:`exact_rank` certifies the rank over Q of an integer matrix: ``r = rank mod q0``
 with an invertible pivot block ``D`` proves ``rank >= r``, and ``rank <= r`` follows
@@ -259,22 +263,16 @@ def lu(M: np.ndarray, q: int, *, need_l: bool = True) -> _LU:
 def rank_mod(M: np.ndarray, q: int, *, overwrite: bool = False) -> tuple[int, list[int], list[int]]:
     """Rank of the residue matrix ``M`` mod ``q``, with pivot rows and pivot columns.
 
-    ``M`` holds ``int64`` residues in ``[0, q)``, or, for ``q < 2**26`` only, float64
-    residues with ``|M| < q`` (e.g. balanced ones), which the float elimination takes as
-    they are; with ``overwrite`` such a matrix may be destroyed (eliminated in place).
+    ``M`` holds ``int64`` residues in ``[0, q)``, or float64 residues with ``|M| < q``
+    (e.g. balanced ones): the float elimination (:mod:`mtd._elimination`, limbs from
+    ``q >= 2**26`` on) takes either as it is; with ``overwrite`` a float64 matrix may be
+    destroyed (eliminated in place).
 
     The pivots are listed in elimination order: every leading principal minor of
     ``M[rows][:, cols]`` is non-zero mod q (so that matrix is invertible mod q).
     """
-    assert q < _MAX_NUMPY_PRIME
-    assert M.dtype != np.float64 or q < _elimination.MAX_PRIME
-    if q < _elimination.MAX_PRIME:  # float64 residues: every product one BLAS call
-        return _elimination.rank_mod_float(M, q, overwrite=overwrite)
-    if M.shape[1] > M.shape[0]:
-        k, perm, _, pc = lu(np.ascontiguousarray(M.T), q, need_l=False)
-        return k, pc, [int(i) for i in perm[:k]]
-    k, perm, _, pc = lu(M, q, need_l=False)
-    return k, [int(i) for i in perm[:k]], pc
+    assert q < _MAX_NUMPY_PRIME <= _elimination.MAX_ELIMINATION_PRIME
+    return _elimination.rank_mod_float(M, q, overwrite=overwrite)
 
 
 def _inv_base(D: np.ndarray, q: int) -> np.ndarray | None:
