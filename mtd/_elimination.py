@@ -18,11 +18,18 @@ blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 * *Products.*  One exact product when ``inner (p/2 + 2)**2 + p/2 < 2**53`` (primes
   below ``2**21`` up to ``inner = 8191``), or one per chunk of the inner dimension
   where chunks of at least 256 fit (primes up to about ``2**23``), the block reduced
-  between chunks; otherwise two, on the balanced halves of the right factor (primes
-  below ``2**26``): ``_Field.sub_products``.  Primes up to ``2**23`` therefore cost
-  half the products of larger ones.  The left factor of the
+  between chunks; otherwise two, on the balanced halves of the right factor (every
+  prime below ``2**31``; from ``2**26`` on in chunks of the inner dimension):
+  ``_Field.sub_products``, written for any number of limbs.  Primes up to ``2**23``
+  therefore cost half the products of larger ones.  The left factor of the
   second product, ``2**s L mod p``, is kept beside ``L`` (one scaling per panel, not
   one per product) when a second copy of the matrix fits the memory limit.
+* *Primes from* ``2**26`` (:data:`MAX_PRIME`) *to* ``2**31``: a product of two
+  residues passes ``2**53``, so every product of residues is split: the Schur
+  updates and triangular solves as above, the small products (``_Field.matmul``) in
+  limbs recombined by Horner's rule, a residue times a scalar (``_Field.scale``) the
+  same way, the rank-one updates of the pivoting panel one per limb, and the
+  Gauss-Jordan panel inverse in ``int64`` (sums of two products below ``2**63``).
 * *Layout.*  The matrix is column-major (LAPACK's layout), so the column panels are
   contiguous columns: skinny products and reductions on them run near full speed.
 * *Panels* of ``_BASE`` columns: when the leading principal minors of their top
@@ -65,9 +72,12 @@ MAX_ELIMINATION_PRIME = 2**31
 """Primes below this are eliminated here; from :data:`MAX_PRIME` on, every product of
 residues is split into limbs (a product of two residues no longer fits ``2**53``)."""
 
-_LIMB_INNER = 1024
+_LIMB_INNER = 255
 """Inner dimension one limb product must hold without a reduction: it fixes the number
-of limbs (two below about ``2**30``, three up to ``2**31``)."""
+of limbs, two for every prime below ``2**31`` (halves of 16 bits at ``2**31 - 1``, in
+chunks of 255 of the inner dimension with the block reduced between them).  Three limbs
+of 11 bits (``_LIMB_INNER = 1024``) took 1.2x as long at n = 2048 and 4096: a reduction
+is a few passes over the block, a third product ``2 inner`` flops an entry."""
 
 
 class _Field:
@@ -82,7 +92,8 @@ class _Field:
         bits = self.h.bit_length()
         self.limbs = 2
         """Balanced limbs a right factor is split into (``sub_products``): the fewest for
-        which ``_LIMB_INNER h (2**(s-1) + 1) + h < 2**53``, at least two."""
+        which ``_LIMB_INNER h (2**(s-1) + 1) + h < 2**53``, at least two (two for
+        every prime below ``2**31``; more for a smaller ``_LIMB_INNER``)."""
         while True:
             self.s = -(-bits // self.limbs)
             """Bits of every limb but the last (``Y = sum_i 2**(s i) Y_i``)."""
@@ -188,8 +199,8 @@ class _Field:
         primes up to about ``2**23``), ``W`` reduced before a chunk could pass
         ``2**53``: a reduction costs a few passes over ``W``, a second product
         ``2 inner`` flops an entry.  Otherwise one product per balanced limb of ``Y``
-        (``Y = sum_i 2**(s i) Y_i``, :meth:`split`; two limbs below about ``2**30``,
-        three up to ``2**31``), the left factor of ``Y_i`` being ``2**(s i) X mod p``
+        (``Y = sum_i 2**(s i) Y_i``, :meth:`split`; two limbs, ``s`` bits and fewer),
+        the left factor of ``Y_i`` being ``2**(s i) X mod p``
         (``Xs``, from :meth:`shifted`, computed here unless given), ``W`` reduced
         before a product could pass ``2**53``, and the inner dimension cut into chunks
         where one limb product would.
@@ -211,7 +222,7 @@ class _Field:
             return bound
         incs = [k * h * b for b in self.limb_bounds]
         if max(incs) + h >= _EXACT:  # too long an inner dimension: chunks of it
-            step = max(1, int(k * (_EXACT / 2) / max(incs)))
+            step = max(1, int((_EXACT - 2 * h) // (h * max(self.limb_bounds))))
             for a in range(0, k, step):
                 part = None if Xs is None else [Z[:, a : a + step] for Z in Xs]
                 bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound, part)

@@ -14,8 +14,8 @@ from mtd._elimination import MAX_PRIME, _Field, _small_inverse, gemm_sub, rank_m
 flint = pytest.importorskip("flint")
 
 LIMB_PRIMES = [2**26 + 15, _modular.first_prime_below(2**29), 2**31 - 1]
-"""Primes whose residue products pass ``2**53``: two limbs (``2**26 + 15``, the first
-prime above ``2**26``; ``2**29``) and three (``2**31 - 1``, the default prime)."""
+"""Primes whose residue products pass ``2**53`` (two limbs): ``2**26 + 15``, the first
+prime above ``2**26``, one below ``2**29``, and ``2**31 - 1``, the default prime."""
 PRIMES = [
     2,
     3,
@@ -177,7 +177,7 @@ def test_sub_products_bounds_and_values(k, bits):
     h = p // 2 + 2
     single = next(i for i in range(2**23) if (i + 1) * h * h + h >= 2**53)  # Python ints
     assert F.needs_limbs(k) == (bits >= 26 and k > single)
-    assert F.limbs == (3 if bits == 31 else 2)
+    assert F.limbs == 2
     rng = np.random.default_rng(k)
     X = F.balanced(rng.integers(0, p, (3, k)))
     Y = F.balanced(rng.integers(0, p, (k, 2)))
@@ -341,7 +341,7 @@ def test_limbs_shifts_and_scaling_are_exact(p, n, data):
     limbs = F.split(Y)
     assert len(limbs) == F.limbs and F.s * (F.limbs - 1) < h.bit_length() <= F.s * F.limbs
     assert all(np.abs(L).max() <= b for L, b in zip(limbs, F.limb_bounds, strict=True))
-    assert all(1024 * h * b + h < 2**53 for b in F.limb_bounds)
+    assert all(_elimination._LIMB_INNER * h * b + h < 2**53 for b in F.limb_bounds)
     whole = sum(L.astype(np.int64).astype(object) * 2 ** (F.s * i) for i, L in enumerate(limbs))
     assert whole.tolist() == Y.astype(np.int64).tolist()
     X = F.balanced(rng.integers(0, p, n))
@@ -355,3 +355,34 @@ def test_limbs_shifts_and_scaling_are_exact(p, n, data):
     got = F.scale(X.copy(), float(c))
     assert np.abs(got).max() <= h
     assert [int(v) % p for v in got] == [int(x) * c % p for x in X]
+
+
+@pytest.fixture
+def three_limbs(monkeypatch):
+    """Limb products that must hold an inner dimension of 1024: three limbs near 2**31."""
+    monkeypatch.setattr(_elimination, "_LIMB_INNER", 1024)
+
+
+@pytest.mark.parametrize("p", [_modular.first_prime_below(2**30), 2**31 - 1])
+def test_three_limbs_match_flint(p, three_limbs):
+    # the k-limb path with k = 3 (the default plan takes two): splits, shifted left factors
+    # kept beside L or formed per product, Horner scaling, against python-flint
+    import mtd
+
+    F = _Field(p)
+    assert F.limbs == 3 and len(F.split(np.zeros(2))) == 3
+    rng = np.random.default_rng(5)
+    A = rng.integers(0, p, (300, 300))
+    B = low_rank(rng, 260, 300, 170, p)
+    B[:30] = 0
+    B[:, 7:11] = 0
+    assert rank_mod_float(A, p)[0] == flint_rank(A, p) == 300
+    assert rank_mod_float(B, p)[0] == flint_rank(B, p) == 170
+    with mtd.memory_limit(1024):  # no copies of L: each product scales its own block
+        assert rank_mod_float(B, p)[0] == 170
+    X = F.balanced(rng.integers(0, p, (3, 3000)))
+    Y = F.balanced(rng.integers(0, p, (3000, 2)))
+    W = np.zeros((3, 2))
+    assert np.abs(W).max() <= F.sub_products(W, X, Y, 0.0) < 2**53
+    want = (-(X.astype(np.int64).astype(object) @ Y.astype(np.int64).astype(object))) % p
+    assert np.array_equal(W.astype(np.int64) % p, want.astype(np.int64))
