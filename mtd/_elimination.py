@@ -18,11 +18,18 @@ blocks of the matrix in place (:func:`gemm_sub`, ``beta = 1``: no temporaries):
 * *Products.*  One exact product when ``inner (p/2 + 2)**2 + p/2 < 2**53`` (primes
   below ``2**21`` up to ``inner = 8191``), or one per chunk of the inner dimension
   where chunks of at least 256 fit (primes up to about ``2**23``), the block reduced
-  between chunks; otherwise two, on the balanced halves of the right factor (primes
-  below ``2**26``): ``_Field.sub_products``.  Primes up to ``2**23`` therefore cost
-  half the products of larger ones.  The left factor of the
+  between chunks; otherwise two, on the balanced halves of the right factor (every
+  prime below ``2**31``; from ``2**26`` on in chunks of the inner dimension):
+  ``_Field.sub_products``, written for any number of limbs.  Primes up to ``2**23``
+  therefore cost half the products of larger ones.  The left factor of the
   second product, ``2**s L mod p``, is kept beside ``L`` (one scaling per panel, not
   one per product) when a second copy of the matrix fits the memory limit.
+* *Primes from* ``2**26`` (:data:`MAX_PRIME`) *to* ``2**31``: a product of two
+  residues passes ``2**53``, so every product of residues is split: the Schur
+  updates and triangular solves as above, the small products (``_Field.matmul``) in
+  limbs recombined by Horner's rule, a residue times a scalar (``_Field.scale``) the
+  same way, the rank-one updates of the pivoting panel one per limb, and the
+  Gauss-Jordan panel inverse in ``int64`` (sums of two products below ``2**63``).
 * *Layout.*  The matrix is column-major (LAPACK's layout), so the column panels are
   contiguous columns: skinny products and reductions on them run near full speed.
 * *Panels* of ``_BASE`` columns: when the leading principal minors of their top
@@ -58,25 +65,48 @@ _MIN_CHUNK = 256
 it, two products on halves (``_Field.sub_products``)."""
 
 MAX_PRIME = 2**26
-"""Primes below this are eliminated here: a product of two residues stays below ``2**51``."""
+"""Primes below this keep float64 residues everywhere (:mod:`mtd._residue_arith`): an
+elementwise product of two residues stays below ``2**51``."""
+
+MAX_ELIMINATION_PRIME = 2**31
+"""Primes below this are eliminated here; from :data:`MAX_PRIME` on, every product of
+residues is split into limbs (a product of two residues no longer fits ``2**53``)."""
+
+_LIMB_INNER = 255
+"""Inner dimension one limb product must hold without a reduction: it fixes the number
+of limbs, two for every prime below ``2**31`` (halves of 16 bits at ``2**31 - 1``, in
+chunks of 255 of the inner dimension with the block reduced between them).  Three limbs
+of 11 bits (``_LIMB_INNER = 1024``) took 1.2x as long at n = 2048 and 4096: a reduction
+is a few passes over the block, a third product ``2 inner`` flops an entry."""
 
 
 class _Field:
-    """Arithmetic modulo a prime ``p < MAX_PRIME`` on balanced float64 residues."""
+    """Arithmetic modulo a prime ``p < MAX_ELIMINATION_PRIME`` on balanced float64 residues."""
 
     def __init__(self, p: int):
-        assert p < MAX_PRIME
+        assert p < MAX_ELIMINATION_PRIME
         self.p = p
         self.fp = float(p)
         self.pinv = 1.0 / p
         self.h = p // 2 + 2  # bound on |residue|
-        self.s = (self.h.bit_length() + 1) // 2
-        """Bits of the low half of a right factor split in two (``sub_products``)."""
-        self.shift = float(pow(2, self.s, p))
-        """``2**s mod p``: the left factor of the high half is ``shift X mod p``."""
+        bits = self.h.bit_length()
+        self.limbs = 2
+        """Balanced limbs a right factor is split into (``sub_products``): the fewest for
+        which ``_LIMB_INNER h (2**(s-1) + 1) + h < 2**53``, at least two (two for
+        every prime below ``2**31``; more for a smaller ``_LIMB_INNER``)."""
+        while True:
+            self.s = -(-bits // self.limbs)
+            """Bits of every limb but the last (``Y = sum_i 2**(s i) Y_i``)."""
+            if _LIMB_INNER * self.h * (2.0 ** (self.s - 1) + 1) + self.h < _EXACT:
+                break
+            self.limbs += 1
+        self.limb_bounds = [2.0 ** (self.s - 1)] * (self.limbs - 1)
+        """Bounds on ``|Y_i|`` for a reduced ``Y``: ``2**(s-1)`` but the last,
+        ``h / 2**(s (limbs-1)) + 1``."""
+        self.limb_bounds.append(self.h / 2.0 ** (self.s * (self.limbs - 1)) + 1.0)
         self.single_inner = int((_EXACT - self.h) // (self.h * self.h))
         """Longest inner dimension of one exact product of reduced factors added to a
-        reduced block: ``inner h**2 + h < 2**53``."""
+        reduced block: ``inner h**2 + h < 2**53`` (0 from ``MAX_PRIME`` on)."""
 
     def reduce(self, X: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
         """Balanced residues of an exact-integer float array (in place), returned.
@@ -95,6 +125,51 @@ class _Field:
         X -= (X > self.p // 2) * self.fp
         return X
 
+    def split(self, Y: np.ndarray) -> list[np.ndarray]:
+        """The balanced limbs ``Y_i`` of a reduced ``Y = sum_i 2**(s i) Y_i`` (exact).
+
+        ``|Y_i| <= limb_bounds[i]``: each limb is ``R - 2**s rint(R / 2**s)`` of the
+        remaining ``R`` (divisions by a power of two are exact), the last one ``R``.
+        """
+        scale, inv_scale = 2.0**self.s, 2.0**-self.s
+        out = []
+        R = Y
+        for _ in range(self.limbs - 1):
+            top = np.rint(R * inv_scale)
+            out.append(R - top * scale)
+            R = top
+        out.append(R)
+        return out
+
+    def shifted(self, X: np.ndarray) -> list[np.ndarray]:
+        """``[2**(s i) X mod p for i = 1 .. limbs-1]`` for a reduced ``X`` (exact).
+
+        Each is the previous times ``2**s`` (below ``2**53``: ``s <= 22``), reduced.
+        """
+        out = []
+        for _ in range(self.limbs - 1):
+            X = self.reduce(X * 2.0**self.s)
+            out.append(X)
+        return out
+
+    def scale(self, x: np.ndarray, c: float) -> np.ndarray:
+        """``x <- c x mod p`` in place (reduced) for a reduced ``x`` and a residue ``c``.
+
+        One product while ``h |c| < 2**53``; else Horner over ``c``'s limbs (each step
+        below ``h 2**s + h 2**(s-1) < 2**53``).
+        """
+        if self.h * abs(c) < _EXACT:
+            x *= c
+            return self.reduce(x)
+        digits = [float(d[0]) for d in self.split(np.array([c]))]
+        acc = x * digits[-1]
+        for d in reversed(digits[:-1]):
+            self.reduce(acc)
+            acc *= 2.0**self.s
+            acc += x * d
+        x[...] = acc
+        return self.reduce(x)
+
     def small_matmul(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """``X @ Y mod p`` (balanced) for small balanced residue matrices: fewest numpy calls."""
         if X.shape[1] * self.h * self.h < _EXACT:
@@ -104,8 +179,8 @@ class _Field:
             return P
         return self.matmul(X, Y)
 
-    def needs_halves(self, inner: int) -> bool:
-        """Whether a product with this inner dimension takes two products (``sub_products``)."""
+    def needs_limbs(self, inner: int) -> bool:
+        """Whether a product with this inner dimension is split into limbs (``sub_products``)."""
         return inner > self.single_inner and self.single_inner < _MIN_CHUNK
 
     def sub_products(
@@ -114,7 +189,7 @@ class _Field:
         X: np.ndarray,
         Y: np.ndarray,
         bound: float,
-        X1: np.ndarray | None = None,
+        Xs: list[np.ndarray] | None = None,
     ) -> float:
         """``W <- W - X @ Y`` (mod p) in place, for ``|W| <= bound``; returns the new bound.
 
@@ -123,10 +198,12 @@ class _Field:
         below ``2**21`` up to ``inner = 2048``; chunks of at least ``_MIN_CHUNK``, for
         primes up to about ``2**23``), ``W`` reduced before a chunk could pass
         ``2**53``: a reduction costs a few passes over ``W``, a second product
-        ``2 inner`` flops an entry.  Otherwise two products, on the balanced halves of
-        ``Y`` (``Y = 2**s Y1 + Y0``, ``|Y0|, |Y1| <= 2**(s-1) + 1``, the left factor of
-        ``Y1`` being ``X1 = 2**s X mod p``, computed here unless given), the inner
-        dimension cut into chunks if even that is not enough.
+        ``2 inner`` flops an entry.  Otherwise one product per balanced limb of ``Y``
+        (``Y = sum_i 2**(s i) Y_i``, :meth:`split`; two limbs, ``s`` bits and fewer),
+        the left factor of ``Y_i`` being ``2**(s i) X mod p``
+        (``Xs``, from :meth:`shifted`, computed here unless given), ``W`` reduced
+        before a product could pass ``2**53``, and the inner dimension cut into chunks
+        where one limb product would.
         """
         k = X.shape[1]
         h = self.h
@@ -143,25 +220,22 @@ class _Field:
                 gemm_sub(W, Xa, Ya)
                 bound += single
             return bound
-        s = self.s
-        inc = k * h * (2.0 ** (s - 1) + h / 2.0**s + 1.0)
-        if inc + h >= _EXACT:  # too long an inner dimension: chunks of it
-            step = max(1, int(k * (_EXACT / 4) / inc))
+        incs = [k * h * b for b in self.limb_bounds]
+        if max(incs) + h >= _EXACT:  # too long an inner dimension: chunks of it
+            step = max(1, int((_EXACT - 2 * h) // (h * max(self.limb_bounds))))
             for a in range(0, k, step):
-                part = None if X1 is None else X1[:, a : a + step]
+                part = None if Xs is None else [Z[:, a : a + step] for Z in Xs]
                 bound = self.sub_products(W, X[:, a : a + step], Y[a : a + step], bound, part)
             return bound
-        if bound + inc >= _EXACT:
-            self.reduce(W)
-            bound = h
-        scale = 2.0**s
-        top = np.rint(Y * (1.0 / scale))
-        low = Y - top * scale
-        gemm_sub(W, X, low)
-        if X1 is None:
-            X1 = self.reduce(X * self.shift)
-        gemm_sub(W, X1, top)
-        return bound + inc
+        if Xs is None:
+            Xs = self.shifted(X)
+        for Xi, Yi, inc in zip([X, *Xs], self.split(Y), incs, strict=True):
+            if bound + inc >= _EXACT:
+                self.reduce(W)
+                bound = h
+            gemm_sub(W, Xi, Yi)
+            bound += inc
+        return bound
 
     def inverse(self, x: float) -> float:
         v = pow(int(x) % self.p, -1, self.p)
@@ -188,28 +262,25 @@ class _Field:
                 self.reduce(acc)
             return acc
         scale, inv_scale = 2.0**s, 2.0**-s
-        R = Y.copy()
+        R = Y
         bound = float(h)
-        out: np.ndarray | None = None
-        weight = 1  # 2**(s i) mod p
+        limbs = []
         while True:
-            last = bound < scale / 2
-            if last:
-                D = R
-            else:
-                top = np.rint(R * inv_scale)
-                D = R - top * scale  # |D| <= 2**(s-1)
-                R = top
-                bound = bound * inv_scale + 1
-            part = self.reduce(X @ D)
-            w = weight % self.p
-            if w != 1:
-                part *= float(w - self.p if w > self.p // 2 else w)
-                self.reduce(part)
-            out = part if out is None else self.reduce(out + part)
-            if last:
-                return out
-            weight = weight * (1 << s) % self.p
+            if bound < scale / 2:
+                limbs.append(R)
+                break
+            top = np.rint(R * inv_scale)
+            limbs.append(R - top * scale)  # |limb| <= 2**(s-1)
+            R = top
+            bound = bound * inv_scale + 1
+        # Horner from the top limb: out <- 2**s out + X @ D, each term below
+        # h 2**s + h <= 2**53 (b h 2**(s+1) <= 2**53 with b >= 1)
+        out = self.reduce(X @ limbs[-1])
+        for D in reversed(limbs[:-1]):
+            out *= scale
+            out += self.reduce(X @ D)
+            self.reduce(out)
+        return out
 
 
 # ------------------------------------------------------------------ in-place BLAS
@@ -321,20 +392,24 @@ def _small_inverse(F: _Field, D: np.ndarray) -> np.ndarray | None:
     certifies that they do not.  Works on ``[D | I]`` with residues in ``[0, p)``, two
     columns at a time: with ``P`` the 2 x 2 pivot block (``P[0, 0]`` and ``det P``
     are the ratios of consecutive leading minors), ``R = P^-1 [rows j, j+1]`` and
-    ``A -= A[:, j:j+2] R``.  Sums of two products of residues stay below ``2 p**2 <
-    2**53``: exact.  Seven numpy calls per two columns, on the whole (tiny) array.
+    ``A -= A[:, j:j+2] R``.  Sums of two products of residues stay below ``2 p**2``:
+    exact in float64 for ``p < 2**26``, in ``int64`` (below ``2**63``) for larger
+    primes.  Seven numpy calls per two columns, on the whole (tiny) array.
     """
-    p, q = F.fp, F.p
+    q = F.p
+    dtype = np.float64 if 2 * q * q < _EXACT else np.int64
+    p = dtype(q)
     w = D.shape[0]
-    A = np.empty((w, 2 * w))
-    np.remainder(D, p, out=A[:, :w])
-    A[:, w:] = np.eye(w)
+    A = np.empty((w, 2 * w), dtype=dtype)
+    A[:, :w] = D
+    np.remainder(A[:, :w], p, out=A[:, :w])
+    A[:, w:] = np.eye(w, dtype=dtype)
     for j in range(0, w, 2):
         if j + 1 == w:  # the last of an odd number of columns
             pivot = int(A[j, j])
             if pivot == 0:
                 return None
-            R = A[j : j + 1] * float(pow(pivot, -1, q))
+            R = A[j : j + 1] * dtype(pow(pivot, -1, q))
         else:
             a, b = int(A[j, j]), int(A[j, j + 1])
             c, d = int(A[j + 1, j]), int(A[j + 1, j + 1])
@@ -342,14 +417,14 @@ def _small_inverse(F: _Field, D: np.ndarray) -> np.ndarray | None:
             if a == 0 or det == 0:
                 return None
             e = pow(det, -1, q)
-            Pinv = np.array([[d * e % q, -b * e % q], [-c * e % q, a * e % q]], dtype=np.float64)
+            Pinv = np.array([[d * e % q, -b * e % q], [-c * e % q, a * e % q]], dtype=dtype)
             R = Pinv @ A[j : j + 2]
         np.remainder(R, p, out=R)
         k = R.shape[0]
         A -= A[:, j : j + k] @ R
         A[j : j + k] = R
         np.remainder(A, p, out=A)
-    return F.reduce(A[:, w:])
+    return F.reduce(A[:, w:].astype(np.float64))
 
 
 def _trsm(
@@ -359,7 +434,7 @@ def _trsm(
     bound: float,
     cache: dict,
     at: int,
-    L1: np.ndarray | None = None,
+    Ls: list[np.ndarray] | None = None,
 ) -> None:
     """Overwrite ``B`` with the reduced solution ``X`` of ``L X = B`` mod p.
 
@@ -367,8 +442,8 @@ def _trsm(
     bound``.  Blocks of at most ``_BASE`` rows are solved by one product with ``L^-1``
     (kept in ``cache`` under ``(at, size)``, ``at`` the block's first row in ``W``: the
     blocks of ``L`` never change once computed); the other rows of ``B`` take their
-    updates unreduced while they stay exact.  ``L1``, if given, is ``2**s L mod p``
-    (``_Field.sub_products``).
+    updates unreduced while they stay exact.  ``Ls``, if given, is ``2**(s i) L mod p``
+    for ``i = 1 .. limbs-1`` (``_Field.sub_products``).
     """
     k = L.shape[0]
     if k <= _BASE:
@@ -383,8 +458,13 @@ def _trsm(
     h = k // 2
     _trsm(F, L[:h, :h], B[:h], bound, cache, at)
     B2 = B[h:]
-    bound = F.sub_products(B2, L[h:, :h], B[:h], bound, None if L1 is None else L1[h:, :h])
-    _trsm(F, L[h:, h:], B2, bound, cache, at + h, None if L1 is None else L1[h:, h:])
+    bound = F.sub_products(B2, L[h:, :h], B[:h], bound, _blocks(Ls, slice(h, None), slice(h)))
+    _trsm(F, L[h:, h:], B2, bound, cache, at + h, _blocks(Ls, slice(h, None), slice(h, None)))
+
+
+def _blocks(Ls: list[np.ndarray] | None, rows: slice, cols: slice) -> list[np.ndarray] | None:
+    """The same block of every array in ``Ls`` (None stays None)."""
+    return None if Ls is None else [L[rows, cols] for L in Ls]
 
 
 class _InPlaceLU:
@@ -410,25 +490,28 @@ class _InPlaceLU:
         self.pivot_cols: list[int] = []
         self.bound = np.full(n, bound)
         self.inverses: dict[tuple[int, int], np.ndarray] = {}
-        self.limit = int((_EXACT - F.h) // (F.h * F.h)) - 1
+        self.rank_one_limbs = F.h * F.h + F.h >= _EXACT
+        """Whether a rank-one update of the pivoting panel is split into limbs (a
+        product of two residues passes ``2**53`` from ``MAX_PRIME`` on)."""
+        step = F.h * sum(F.limb_bounds) if self.rank_one_limbs else F.h * F.h
+        self.limit = int((_EXACT - F.h) // step) - 1
         """Rank-one updates a reduced panel absorbs before it must be reduced again."""
-        self.W1: np.ndarray | None = None
-        """``2**s L mod p`` where ``W`` holds ``L`` (see ``_Field.sub_products``): kept
-        when products need two halves, so that every column of ``L`` is scaled once,
-        not at every product it enters; only if a second copy of ``W`` fits the
-        memory limit (else each product scales its own block)."""
-        if F.needs_halves(n):
+        self.Ws: list[np.ndarray] | None = None
+        """``2**(s i) L mod p`` (``i = 1 .. limbs-1``) where ``W`` holds ``L`` (see
+        ``_Field.sub_products``): kept when products need limbs, so that every column
+        of ``L`` is scaled once, not at every product it enters; only if ``limbs``
+        copies of ``W`` fit the memory limit (else each product scales its own block)."""
+        if F.needs_limbs(n):
             from ._config import get_memory_limit
 
-            if 2 * W.nbytes <= get_memory_limit():
-                self.W1 = np.zeros_like(W, order="F")
+            if F.limbs * W.nbytes <= get_memory_limit():
+                self.Ws = [np.zeros_like(W, order="F") for _ in range(F.limbs - 1)]
 
     def finish_panel(self, t: int, c0: int, c1: int) -> None:
-        """Record ``2**s L mod p`` of a finished panel in ``W1`` (if kept)."""
-        if self.W1 is not None:
-            W1 = self.W1[t:, c0:c1]
-            np.multiply(self.W[t:, c0:c1], self.F.shift, out=W1)
-            self.F.reduce(W1)
+        """Record ``2**(s i) L mod p`` of a finished panel in ``Ws`` (if kept)."""
+        if self.Ws is not None:
+            for Wi, Li in zip(self.Ws, self.F.shifted(self.W[t:, c0:c1]), strict=True):
+                Wi[t:, c0:c1] = Li
 
     def base(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` from row ``t`` on; return the new ``t``."""
@@ -493,9 +576,7 @@ class _InPlaceLU:
             if i != j:
                 P[:, [j, i]] = P[:, [i, j]]
                 swaps.append((t + j, t + i))
-            f = P[c, j + 1 :]
-            f *= F.inverse(P[c, j])
-            F.reduce(f)
+            f = F.scale(P[c, j + 1 :], F.inverse(P[c, j]))
             self.pivot_cols.append(c0 + c)
             j += 1
             if c + 1 < w and j < rows:
@@ -504,18 +585,23 @@ class _InPlaceLU:
                 x[j:] = f
                 # P[c+1:, j:] -= outer(P[c+1:, j-1], f): in place, on whole rows (x is
                 # zero on the first j entries, which hold U)
-                dger(-1.0, x, P[c + 1 :, j - 1], a=P[c + 1 :].T, overwrite_a=1)
+                if self.rank_one_limbs:  # sum_i outer(limb i of the column, 2**(s i) f)
+                    ys = F.split(P[c + 1 :, j - 1])
+                    for xi, yi in zip([x, *F.shifted(x)], ys, strict=True):
+                        dger(-1.0, xi, yi, a=P[c + 1 :].T, overwrite_a=1)
+                else:
+                    dger(-1.0, x, P[c + 1 :, j - 1], a=P[c + 1 :].T, overwrite_a=1)
                 x[j] = 0.0
                 pending += 1
                 if pending >= self.limit:
                     F.reduce(P[c + 1 :])
                     pending = 0
-        perm, W1 = self.perm, self.W1
+        perm = self.perm
         for a, b in swaps:
             W[[a, b]] = W[[b, a]]
             perm[[a, b]] = perm[[b, a]]
-            if W1 is not None:
-                W1[[a, b]] = W1[[b, a]]
+            for Wi in self.Ws or []:
+                Wi[[a, b]] = Wi[[b, a]]
         W[t:, c0:c1] = P.T
         self.bound[c0:c1] = F.h
         self.finish_panel(t, c0, c1)
@@ -527,12 +613,12 @@ class _InPlaceLU:
         lo, hi = cols[0], cols[-1] + 1
         contiguous = hi - lo == len(cols)
         X = W[t1:, lo:hi] if contiguous else W[t1:, cols]
-        X1 = None
-        if self.W1 is not None:
-            X1 = self.W1[t1:, lo:hi] if contiguous else self.W1[t1:, cols]
+        Xs = None
+        if self.Ws is not None:
+            Xs = [Wi[t1:, lo:hi] if contiguous else Wi[t1:, cols] for Wi in self.Ws]
         block = W[t1:, c0:c1]
         bound = self.bound[c0:c1].max()
-        self.bound[c0:c1] = F.sub_products(block, X, U, bound, X1)
+        self.bound[c0:c1] = F.sub_products(block, X, U, bound, Xs)
 
     def run(self, t: int, c0: int, c1: int) -> int:
         """Eliminate columns ``c0..c1-1`` (already updated) from row ``t``; return new ``t``."""
@@ -549,10 +635,11 @@ class _InPlaceLU:
             U = W[t:t1, h:c1]  # unreduced: _trsm reduces each block once, when it is solved
             lo, hi = cols[0], cols[-1] + 1
             L = W[t:t1, lo:hi] if hi - lo == len(cols) else W[t:t1][:, cols]
-            L1 = None
-            if self.W1 is not None:
-                L1 = self.W1[t:t1, lo:hi] if hi - lo == len(cols) else self.W1[t:t1][:, cols]
-            _trsm(F, L, U, float(self.bound[h:c1].max()), self.inverses, t, L1)
+            Ls = None
+            if self.Ws is not None:
+                contiguous = hi - lo == len(cols)
+                Ls = [Wi[t:t1, lo:hi] if contiguous else Wi[t:t1][:, cols] for Wi in self.Ws]
+            _trsm(F, L, U, float(self.bound[h:c1].max()), self.inverses, t, Ls)
             self.schur(t1, cols, U, h, c1)
         return self.run(t1, h, c1)
 

@@ -1,19 +1,19 @@
 """Private: dense linear algebra over GF(q) in numpy, and certified exact ranks over Q.
 
 Residues are ``int64`` arrays with entries in ``[0, q)`` and ``q < 2**31``, so the
-product of two residues (< 2**62) never overflows.  Elimination (:func:`lu`) is a
-recursive, column-splitting LU with row pivoting (rank revealing: columns without a
-pivot are skipped); all of its ``O(m n r)`` arithmetic happens in matrix products,
-done exactly in float64 BLAS by :func:`matmul_mod`:
+product of two residues (< 2**62) never overflows.  Ranks modulo a prime
+(:func:`rank_mod`) are computed on balanced float64 residues with delayed reduction
+(:mod:`mtd._elimination`) for every prime below ``2**31``: one BLAS call per product
+where ``inner (p/2)**2 < 2**53``, else one per limb of the right factor (two balanced
+limbs of at most 16 bits).  The ``int64`` routines here serve the certificate's
+inverses and Schur complements (:func:`inv_mod`, :func:`matmul_mod` in
+:class:`_Verifier`); the ``int64`` LU that eliminated the primes from ``2**26`` on
+before is gone.  :func:`matmul_mod` multiplies exactly in float64 BLAS:
 
 * when ``inner * (q - 1)**2 < 2**53`` one float product is exact;
 * otherwise the inner dimension is cut into chunks that are, or, if the chunks would
   be too short, both factors are split into 16-bit limbs and three float products
   (Karatsuba) are recombined in ``int64``.
-
-Primes below ``2**26`` are eliminated on balanced float64 residues with delayed
-reduction instead (:mod:`mtd._elimination`): no ``int64`` round trips, one BLAS call
-per product where ``inner (p/2)**2 < 2**53``.
 
 :func:`exact_rank` certifies the rank over Q of an integer matrix: ``r = rank mod q0``
 with an invertible pivot block ``D`` proves ``rank >= r``, and ``rank <= r`` follows
@@ -37,7 +37,7 @@ __all__: list[str] = []
 
 _FLOAT_EXACT = 2**53
 _BASE = 32
-"""Panels at most this wide are eliminated column by column (16 and 64 were no faster)."""
+"""Blocks at most this wide are inverted by Gauss-Jordan (:func:`inv_mod`)."""
 _MAX_NUMPY_PRIME = 2**31
 _MR_BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
 _MR_LIMIT = 3_317_044_064_679_887_385_961_981
@@ -173,108 +173,20 @@ def matmul_mod(X: np.ndarray, Y: np.ndarray, q: int) -> np.ndarray:
     return hi
 
 
-def trsm(L: np.ndarray, B: np.ndarray, q: int) -> np.ndarray:
-    """Solve ``L X = B`` mod q for unit lower-triangular ``L`` (its diagonal is not read)."""
-    k = L.shape[0]
-    if k <= _BASE:
-        X = B.copy()
-        for j in range(k - 1):
-            if X[j].any():
-                X[j + 1 :] -= np.multiply.outer(L[j + 1 :, j], X[j])
-                X[j + 1 :] %= q
-        return X
-    h = k // 2
-    X1 = trsm(L[:h, :h], B[:h], q)
-    B2 = B[h:] - matmul_mod(L[h:, :h], X1, q)
-    B2 %= q
-    return np.vstack([X1, trsm(L[h:, h:], B2, q)])
-
-
 # ---------------------------------------------------------------------- elimination
-_LU = tuple[int, np.ndarray, np.ndarray, list[int]]
-
-
-def _lu_base(M: np.ndarray, q: int) -> _LU:
-    W = M.copy()
-    m, w = W.shape
-    perm = np.arange(m)
-    L = np.zeros((m, min(m, w)), dtype=np.int64)
-    pc: list[int] = []
-    t = 0
-    for c in range(w):
-        nz = np.flatnonzero(W[t:, c])
-        if nz.size == 0:
-            continue
-        i = t + int(nz[0])
-        if i != t:
-            W[[t, i]] = W[[i, t]]
-            perm[[t, i]] = perm[[i, t]]
-            L[[t, i], :t] = L[[i, t], :t]
-        f = W[t + 1 :, c] * pow(int(W[t, c]), -1, q)
-        f %= q
-        L[t, t] = 1
-        L[t + 1 :, t] = f
-        if c + 1 < w and f.any():
-            W[t + 1 :, c + 1 :] -= np.multiply.outer(f, W[t, c + 1 :])
-            W[t + 1 :, c + 1 :] %= q
-        pc.append(c)
-        t += 1
-    return t, perm, L[:, :t], pc
-
-
-def lu(M: np.ndarray, q: int, *, need_l: bool = True) -> _LU:
-    """Rank-revealing LU of a residue matrix ``M`` (m x w) modulo the prime ``q``.
-
-    Returns ``(k, perm, L, pivot_cols)``: ``M[perm]`` equals ``L @ U`` mod q for some
-    ``k x w`` row-echelon ``U`` whose pivots sit in ``pivot_cols``; ``L`` (m x k) is
-    unit lower trapezoidal; ``k`` is the rank mod q and ``perm[:k]`` are pivot rows.
-    With ``need_l=False`` the returned ``L`` may be empty (saves the final assembly).
-    """
-    m, w = M.shape
-    if m == 0 or w == 0 or not M.any():
-        return 0, np.arange(m), np.zeros((m, 0), dtype=np.int64), []
-    if w <= _BASE:
-        return _lu_base(M, q)
-    h = w // 2
-    k1, perm1, L1, pc1 = lu(M[:, :h], q)
-    R = M[perm1, h:]
-    if k1:
-        X = trsm(L1[:k1], R[:k1], q)
-        S = R[k1:] - matmul_mod(L1[k1:], X, q)
-        S %= q
-    else:
-        S = R
-    k2, perm2, L2, pc2 = lu(S, q, need_l=need_l)
-    perm = np.concatenate([perm1[:k1], perm1[k1:][perm2]])
-    pc = pc1 + [h + c for c in pc2]
-    k = k1 + k2
-    if not need_l:
-        return k, perm, np.zeros((m, 0), dtype=np.int64), pc
-    L = np.zeros((m, k), dtype=np.int64)
-    L[:, :k1] = np.vstack([L1[:k1], L1[k1:][perm2]])
-    L[k1:, k1:] = L2
-    return k, perm, L, pc
-
-
 def rank_mod(M: np.ndarray, q: int, *, overwrite: bool = False) -> tuple[int, list[int], list[int]]:
     """Rank of the residue matrix ``M`` mod ``q``, with pivot rows and pivot columns.
 
-    ``M`` holds ``int64`` residues in ``[0, q)``, or, for ``q < 2**26`` only, float64
-    residues with ``|M| < q`` (e.g. balanced ones), which the float elimination takes as
-    they are; with ``overwrite`` such a matrix may be destroyed (eliminated in place).
+    ``M`` holds ``int64`` residues in ``[0, q)``, or float64 residues with ``|M| < q``
+    (e.g. balanced ones): the float elimination (:mod:`mtd._elimination`, limbs from
+    ``q >= 2**26`` on) takes either as it is; with ``overwrite`` a float64 matrix may be
+    destroyed (eliminated in place).
 
     The pivots are listed in elimination order: every leading principal minor of
     ``M[rows][:, cols]`` is non-zero mod q (so that matrix is invertible mod q).
     """
-    assert q < _MAX_NUMPY_PRIME
-    assert M.dtype != np.float64 or q < _elimination.MAX_PRIME
-    if q < _elimination.MAX_PRIME:  # float64 residues: every product one BLAS call
-        return _elimination.rank_mod_float(M, q, overwrite=overwrite)
-    if M.shape[1] > M.shape[0]:
-        k, perm, _, pc = lu(np.ascontiguousarray(M.T), q, need_l=False)
-        return k, pc, [int(i) for i in perm[:k]]
-    k, perm, _, pc = lu(M, q, need_l=False)
-    return k, [int(i) for i in perm[:k]], pc
+    assert q < _MAX_NUMPY_PRIME <= _elimination.MAX_ELIMINATION_PRIME
+    return _elimination.rank_mod_float(M, q, overwrite=overwrite)
 
 
 def _inv_base(D: np.ndarray, q: int) -> np.ndarray | None:

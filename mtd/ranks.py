@@ -33,9 +33,11 @@ Backends (keyword ``backend``) of the exact and modular methods:
 
 ``"numpy"``
     mtd's own elimination modulo primes below 2**31 (:mod:`mtd._modular`): a
-    recursive rank-revealing LU whose work is all float64 matrix products, exact
-    because every product stays below 2**53 (residues are split into 16-bit limbs
-    when the prime is too large for that, as ``DEFAULT_PRIME`` is).  The exact rank
+    recursive rank-revealing LU on float64 residues whose work is all BLAS matrix
+    products, exact because every partial sum stays below 2**53, with delayed
+    reduction.  From 2**26 on, a product of two residues no longer fits, so the right
+    factor of every product is split into two balanced limbs (of 16 bits for
+    ``DEFAULT_PRIME``), one BLAS product per limb.  The exact rank
     is certified: ``r = rank mod q`` with an invertible pivot block ``D`` proves
     ``rank >= r`` (full rank mod one prime needs nothing more); ``rank <= r`` holds
     iff the ``(r+1)``-minors bordering ``D`` vanish, which is checked p-adically

@@ -13,7 +13,17 @@ from mtd._elimination import MAX_PRIME, _Field, _small_inverse, gemm_sub, rank_m
 
 flint = pytest.importorskip("flint")
 
-PRIMES = [2, 3, 65521, _modular.first_prime_below(2**21), _modular.first_prime_below(MAX_PRIME)]
+LIMB_PRIMES = [2**26 + 15, _modular.first_prime_below(2**29), 2**31 - 1]
+"""Primes whose residue products pass ``2**53`` (two limbs): ``2**26 + 15``, the first
+prime above ``2**26``, one below ``2**29``, and ``2**31 - 1``, the default prime."""
+PRIMES = [
+    2,
+    3,
+    65521,
+    _modular.first_prime_below(2**21),
+    _modular.first_prime_below(MAX_PRIME),
+    *LIMB_PRIMES,
+]
 
 
 def low_rank(rng, m, n, r, p):
@@ -102,7 +112,9 @@ def leading_minors_nonzero(A, rows, cols, p):
     st.integers(1, 90),
     st.integers(1, 90),
     st.integers(0, 90),
-    st.sampled_from(["zero columns", "zero top rows", "duplicate rows", "singular corner", "none"]),
+    st.sampled_from(
+        ["zero columns", "zero top rows", "duplicate rows", "singular corner", "near p/2", "none"]
+    ),
     st.integers(0, 2**32 - 1),
 )
 def test_structured_matrices_match_flint(p, m, n, r, shape, seed):
@@ -118,6 +130,9 @@ def test_structured_matrices_match_flint(p, m, n, r, shape, seed):
         A[1::2] = A[0::2][: m // 2]
     elif shape == "singular corner":
         A[: min(m, 20), : min(n, 20)] = 0  # every panel's first block starts singular
+    elif shape == "near p/2":  # the largest balanced residues, both signs: the limb bounds
+        A = (p // 2 + rng.integers(-2, 3, (m, n))) % p
+        A[:, rng.random(n) < 0.2] = p // 2 + 1
     k, rows, cols = rank_mod_float(A, p)
     assert k == flint_rank(A, p)
     assert len(set(rows)) == len(set(cols)) == k
@@ -125,11 +140,12 @@ def test_structured_matrices_match_flint(p, m, n, r, shape, seed):
         assert leading_minors_nonzero(A, rows, cols, p)
 
 
-def test_full_rank_with_large_prime_needs_intermediate_reductions():
+@pytest.mark.parametrize("p", [_modular.first_prime_below(MAX_PRIME), *LIMB_PRIMES])
+def test_full_rank_with_large_prime_needs_intermediate_reductions(p):
     # p close to 2**26: only a few rank-one updates fit below 2**53, so the delayed
-    # reductions must happen (Schur blocks, panels); n = 300 crosses several levels
+    # reductions must happen (Schur blocks, panels); above, every product is in limbs;
+    # n = 300 crosses several levels
     rng = np.random.default_rng(1)
-    p = _modular.first_prime_below(MAX_PRIME)
     A = rng.integers(0, p, (300, 300))
     B = low_rank(rng, 300, 260, 170, p)
     assert rank_mod_float(A, p)[0] == flint_rank(A, p) == 300
@@ -149,15 +165,19 @@ def test_gemm_sub_on_strided_blocks(m, n, k, seed):
     assert np.array_equal(big, want)
 
 
-@pytest.mark.parametrize("bits", [21, 23, 26])
+@pytest.mark.parametrize("bits", [21, 23, 26, 27, 29, 31])
 @pytest.mark.parametrize("k", [1, 16, 3000, 40000])
 def test_sub_products_bounds_and_values(k, bits):
     # W - X @ Y mod p: one product (2**21, up to 8191 inner), single products on chunks of
     # the inner dimension with W reduced between them (2**21 at k = 40000; 2**23, chunks of
-    # 512), two halves (2**26), cut into chunks too (k = 40000); against Python ints
+    # 512), two limbs (2**26, 2**27, 2**29), three (2**31), cut into chunks too (k = 3000
+    # and 40000 for the larger ones); against Python ints
     p = _modular.first_prime_below(2**bits)
     F = _Field(p)
-    assert F.needs_halves(k) == (bits == 26 and k > 1)
+    h = p // 2 + 2
+    single = next(i for i in range(2**23) if (i + 1) * h * h + h >= 2**53)  # Python ints
+    assert F.needs_limbs(k) == (bits >= 26 and k > single)
+    assert F.limbs == 2
     rng = np.random.default_rng(k)
     X = F.balanced(rng.integers(0, p, (3, k)))
     Y = F.balanced(rng.integers(0, p, (k, 2)))
@@ -232,15 +252,16 @@ def test_input_layouts_with_zero_leading_columns(layout, p):
     assert leading_minors_nonzero(base, rows, cols, p)
 
 
+@pytest.mark.parametrize("p", [_modular.first_prime_below(MAX_PRIME), 2**31 - 1])
 @pytest.mark.parametrize("limit", [None, 1024])
-def test_scaled_copy_of_l_or_none(limit):
-    # primes near 2**26 take two products per update; the left factor of the second,
-    # 2**s L mod p, is kept beside L when a second copy fits the memory limit, else
-    # formed per product: both give python-flint's ranks, swaps and deficient panels included
+def test_scaled_copy_of_l_or_none(limit, p):
+    # primes near 2**26 take two products per update, 2**31 - 1 three; the left factors
+    # of the others, 2**(s i) L mod p, are kept beside L when the copies fit the memory
+    # limit, else formed per product: both give python-flint's ranks, swaps and deficient
+    # panels included
     import mtd
     from mtd._elimination import _InPlaceLU
 
-    p = _modular.first_prime_below(MAX_PRIME)
     F = _Field(p)
     rng = np.random.default_rng(3)
     A = low_rank(rng, 150, 120, 70, p)
@@ -248,12 +269,13 @@ def test_scaled_copy_of_l_or_none(limit):
     A[:40] = 0  # every panel starts with zero rows: row swaps
     with mtd.memory_limit(limit or mtd.get_memory_limit()):
         lu = _InPlaceLU(F, A.astype(np.float64, order="F"), float(p))
-        assert (lu.W1 is None) == (limit is not None)
+        assert (lu.Ws is None) == (limit is not None)
+        assert lu.Ws is None or len(lu.Ws) == F.limbs - 1
         assert lu.run(0, 0, A.shape[1]) == flint_rank(A, p) == 70
         assert rank_mod_float(A, p)[0] == 70
 
 
-@pytest.mark.parametrize("p", [65521, _modular.first_prime_below(2**21)])
+@pytest.mark.parametrize("p", [65521, _modular.first_prime_below(2**21), 2**31 - 1])
 @pytest.mark.parametrize("r", [37, 90])
 def test_balanced_float_input_and_overwrite(p, r):
     # the probe matrices' form: float64 balanced residues, C-contiguous; ranked as they are
@@ -304,3 +326,63 @@ def test_numpy_blas_on_one_thread_during_elimination_and_restored(monkeypatch):
         during = seen[0]
         assert all(during[f] == 1 for f in during if "numpy" in f)
         assert any(during[f] == 2 for f in during if "numpy" not in f)
+
+
+@given(st.sampled_from(PRIMES[2:]), st.integers(1, 40), st.data())
+def test_limbs_shifts_and_scaling_are_exact(p, n, data):
+    # Y = sum_i 2**(s i) Y_i with |Y_i| within the bounds the products rely on, the shifted
+    # left factors 2**(s i) X mod p, and c x mod p: against Python ints
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    F = _Field(p)
+    h = p // 2 + 2
+    Y = F.balanced(rng.integers(0, p, n))
+    Y[0] = p // 2
+    Y[-1] = -(p // 2)
+    limbs = F.split(Y)
+    assert len(limbs) == F.limbs and F.s * (F.limbs - 1) < h.bit_length() <= F.s * F.limbs
+    assert all(np.abs(L).max() <= b for L, b in zip(limbs, F.limb_bounds, strict=True))
+    assert all(_elimination._LIMB_INNER * h * b + h < 2**53 for b in F.limb_bounds)
+    whole = sum(L.astype(np.int64).astype(object) * 2 ** (F.s * i) for i, L in enumerate(limbs))
+    assert whole.tolist() == Y.astype(np.int64).tolist()
+    X = F.balanced(rng.integers(0, p, n))
+    shifted = F.shifted(X)
+    assert len(shifted) == F.limbs - 1
+    for i, Xi in enumerate(shifted, start=1):
+        assert np.abs(Xi).max() <= h
+        want = [int(x) * 2 ** (F.s * i) % p for x in X]
+        assert [int(v) % p for v in Xi] == want
+    c = data.draw(st.integers(-(p // 2), p // 2))
+    got = F.scale(X.copy(), float(c))
+    assert np.abs(got).max() <= h
+    assert [int(v) % p for v in got] == [int(x) * c % p for x in X]
+
+
+@pytest.fixture
+def three_limbs(monkeypatch):
+    """Limb products that must hold an inner dimension of 1024: three limbs near 2**31."""
+    monkeypatch.setattr(_elimination, "_LIMB_INNER", 1024)
+
+
+@pytest.mark.parametrize("p", [_modular.first_prime_below(2**30), 2**31 - 1])
+def test_three_limbs_match_flint(p, three_limbs):
+    # the k-limb path with k = 3 (the default plan takes two): splits, shifted left factors
+    # kept beside L or formed per product, Horner scaling, against python-flint
+    import mtd
+
+    F = _Field(p)
+    assert F.limbs == 3 and len(F.split(np.zeros(2))) == 3
+    rng = np.random.default_rng(5)
+    A = rng.integers(0, p, (300, 300))
+    B = low_rank(rng, 260, 300, 170, p)
+    B[:30] = 0
+    B[:, 7:11] = 0
+    assert rank_mod_float(A, p)[0] == flint_rank(A, p) == 300
+    assert rank_mod_float(B, p)[0] == flint_rank(B, p) == 170
+    with mtd.memory_limit(1024):  # no copies of L: each product scales its own block
+        assert rank_mod_float(B, p)[0] == 170
+    X = F.balanced(rng.integers(0, p, (3, 3000)))
+    Y = F.balanced(rng.integers(0, p, (3000, 2)))
+    W = np.zeros((3, 2))
+    assert np.abs(W).max() <= F.sub_products(W, X, Y, 0.0) < 2**53
+    want = (-(X.astype(np.int64).astype(object) @ Y.astype(np.int64).astype(object))) % p
+    assert np.array_equal(W.astype(np.int64) % p, want.astype(np.int64))

@@ -218,6 +218,35 @@ def test_numpy_modular_matches_flint(prime):
         assert mtd.matrix_rank(X, method="modular", prime=prime, backend="numpy") == expected
 
 
+@given(
+    st.sampled_from([2**26 + 15, 2**29 - 3, 2**31 - 1]),
+    st.integers(17, 110),
+    st.integers(17, 110),
+    st.integers(0, 110),
+    st.sampled_from(["zero columns", "repeated rows", "near p/2", "plain"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_modular_rank_with_limbs_matches_flint(prime, m, n, r, shape, seed):
+    # primes from 2**26 on (the default among them): every product of the float64
+    # elimination split into limbs; low rank over Z, then structure that forces row swaps,
+    # columns without pivots, or residues at the limbs' largest values (near +-p/2)
+    rng = np.random.default_rng(seed)
+    r = min(r, m, n)
+    X = rng.integers(0, prime, (m, r)) @ rng.integers(-1, 2, (r, n))  # rank <= r, int64
+    if shape == "zero columns":
+        X[:, rng.random(n) < 0.3] = 0
+    elif shape == "repeated rows":
+        X[1::2] = X[0::2][: m // 2]
+    elif shape == "near p/2":
+        X = prime // 2 + rng.integers(-1, 2, (m, r)) @ rng.integers(-1, 2, (r, n))
+    expected = flint.nmod_mat(flint.fmpz_mat(X.tolist()), prime).rank()
+    assert mtd.matrix_rank(X, method="modular", prime=prime, backend="numpy") == expected
+    k, rows, cols = _modular.rank_mod(X % prime, prime)
+    assert k == expected and len(set(rows)) == len(set(cols)) == k
+    D = flint.nmod_mat(flint.fmpz_mat(X[np.ix_(rows, cols)].tolist()), prime)
+    assert D.rank() == k  # the pivot block is invertible mod p
+
+
 # ------------------------------------------------------------------ properties
 @given(integer_matrices_of_rank())
 def test_exact_and_modular_equal_known_rank(Xk):
