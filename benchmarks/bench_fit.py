@@ -163,7 +163,7 @@ def _lm_models(N, r, seed):
     )
 
 
-def bench_lm(N, r, repeats):
+def bench_lm(N, r, repeats, solver="auto"):
     name, planted = _lm_models(N, r, 0)
     A = planted.to_tensor()
     n_params = mtd.n_parameters(planted)
@@ -171,7 +171,7 @@ def bench_lm(N, r, repeats):
     for rep in range(repeats):
         model = _lm_models(N, r, 300 + rep)[1]
         t = time.perf_counter()
-        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0)
+        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0, solver=solver)
         times.append((time.perf_counter() - t) / max(res.n_iter, 1))
     return f"lm N={N} M=2 r={r} {name} P={n_params}", times
 
@@ -236,6 +236,11 @@ def main(argv=None):
         default="12:4,8:4,16:4,16:6,16:8",
         help="Levenberg-Marquardt cases as N:r pairs (N = 8 or 16: mixed; else a tree)",
     )
+    p.add_argument(
+        "--lm-solvers",
+        default="auto",
+        help="comma-separated solver= values for the lm cases: auto, cholesky, cg",
+    )
     p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
     p.add_argument("--restarts", type=int, help="recovery: restarts= for mtd.fit")
     p.add_argument("--method", help="recovery: method= for mtd.fit (default: mtd's default)")
@@ -299,10 +304,12 @@ def main(argv=None):
             print(f"{case:<40} mtd als {t[0]:.2e} s/sweep ({t[1]:.1e}..{t[2]:.1e})")
             report["cases"].append({"case": case, "contender": "mtd als", "per_sweep": t})
     for N, r in lm_cases:
-        case, vals = bench_lm(N, r, a.repeats)
-        t = _summ(vals)
-        print(f"{case:<40} mtd lm  {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
-        report["cases"].append({"case": case, "contender": "mtd lm", "per_step": t})
+        for solver in a.lm_solvers.split(","):
+            case, vals = bench_lm(N, r, a.repeats, solver)
+            t = _summ(vals)
+            who = f"mtd lm {solver}"
+            print(f"{case:<40} {who:<18} {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
+            report["cases"].append({"case": case, "contender": who, "per_step": t})
     for case in rec_cases:
         rows = bench_recovery(case, range(101, 106), a.restarts, a.method)
         ok = sum(row["error"] < 1e-10 for row in rows)
