@@ -23,15 +23,35 @@ Methods (:data:`FIT_METHODS`):
   and after an update only the steps depending on the array are recomputed.
 * ``"lm"`` — Levenberg-Marquardt (damped Gauss-Newton) over *all* arrays at once.  The
   Jacobian's column block of an array is that array's design matrix ``J`` above, all of
-  them from one per-point reverse pass over a chunk of points; the chunks are folded into
-  the normal equations ``JᵀJ``, ``Jᵀr`` (BLAS ``syrk``), which are scaled to a unit
-  diagonal and solved by Cholesky for each damping tried (Nielsen's damping rule), with
-  a geodesic acceleration that corrects the step for the model's curvature.  Any ``g``,
-  tied weights allowed.  It converges fast near a solution where ALS crawls (mixed
-  decompositions), at ``K P²`` flops per step for ``K`` points and ``P`` fitted numbers.
+  them from one per-point reverse pass over a chunk of points.  The damped system
+  ``(JᵀJ + λ D) δ = −Jᵀr`` (``D = diag JᵀJ``; Nielsen's damping rule) is solved in one of
+  two ways (``solver`` of :func:`fit`), inside the same loop:
+
+  - ``"cholesky"``: the chunks are folded into the normal equations ``JᵀJ``, ``Jᵀr``
+    (BLAS ``syrk``, ``K P²`` flops per step for ``K`` points and ``P`` fitted numbers),
+    scaled to a unit diagonal and factored once per damping tried, with a geodesic
+    acceleration that corrects the step for the model's curvature;
+  - ``"cg"``: matrix-free, by truncated conjugate gradients on the same scaled system
+    (the scaling is the Jacobi preconditioner).  ``J v`` is a forward-mode pass and
+    ``Jᵀu`` a reverse pass over the deduplicated tape
+    (:func:`~mtd.decompositions._gradient.tangent`,
+    :func:`~mtd.decompositions._gradient.backward`), each about one evaluation of the
+    model, so a CG iteration costs two evaluations instead of ``K P``
+    flops; ``D`` comes from the per-point Jacobian's factors once per step.  At most
+    1000 CG iterations (and ``10 P``) per solve, or the residual at most a forcing term
+    times ``‖Jᵀr‖``: ``‖Jᵀr‖`` relative to the first step's, within ``[1e-6, 0.1]``;
+    the gain ratio uses the quadratic model of the step actually taken, so a truncated
+    step is still judged exactly.  No geodesic acceleration (a second CG solve per
+    trial would double the cost).  Measured at ``N = 16`` (``K = 65536``, a shared
+    machine): one product ``JᵀJ v`` takes 0.017 s at ``P = 960`` and 0.035 s at
+    ``P = 3840``, where forming ``JᵀJ`` takes seconds to minutes.
+  - ``"auto"`` (default): Cholesky while ``K P² ≤ 1e11`` and ``P ≤ 4000``, else CG.
+
+  Any ``g``, tied weights allowed.  It converges fast near a solution where ALS crawls
+  (mixed decompositions).
 * ``"auto"`` — ALS sweeps while each removes at least a tenth of the error (at most
-  20), then Levenberg-Marquardt for the remaining iterations (``P`` up to 4000;
-  beyond, ALS only).
+  20), then Levenberg-Marquardt for the remaining iterations (with ``solver="cholesky"``
+  only up to ``P = 4000``, beyond which ALS alone runs; the CG solver has no such cap).
 * ``"lbfgs"`` — SciPy's L-BFGS-B on the same loss with the reverse-mode gradient;
   any ``g``, tied weights allowed.
 
@@ -482,7 +502,7 @@ class _ConjugateGradients:
         s[s == 0] = 1.0
         self.s = s
         self.gs = g / s
-        self.max_iter = min(len(g), _CG_MAX_ITER)
+        self.max_iter = min(10 * len(g), _CG_MAX_ITER)
         self.rtol = _CG_RTOL
         self.iterations: list[int] = []
         """CG iterations of every solve (for benchmarks)."""
@@ -639,6 +659,7 @@ def _lm(
     r = tape.out - y
     f = float(r @ r)
     lam, nu = _LM_DAMPING_START, 2.0
+    g0: float | None = None
     for it in range(1, max_iter + 1):
         if history[-1] <= tol:
             return history, True, it - 1
@@ -646,6 +667,10 @@ def _lm(
         if not sys.finite:
             return history, False, it - 1  # the weights overflowed: stop where the loss was
         s, gs = sys.s, sys.gs
+        if isinstance(sys, _ConjugateGradients):
+            gnorm = float(np.linalg.norm(gs))
+            g0 = gnorm if g0 is None else g0
+            sys.rtol = min(_CG_FORCING_MAX, max(_CG_RTOL, gnorm / g0 if g0 > 0 else 0.0))
         accepted = False
         for _ in range(_LM_TRIALS):
             lam = max(lam, _LM_DAMPING_MIN)
@@ -715,11 +740,20 @@ _GEODESIC_H = 0.1
 _GEODESIC_ALPHA = 0.75
 """The acceleration is used only while ``‖a‖ ≤ α ‖δ‖`` (scaled norms)."""
 
-_CG_MAX_ITER = 100
-"""Levenberg-Marquardt with ``solver="cg"``: at most this many CG iterations per solve."""
+_CG_MAX_ITER = 1000
+"""Levenberg-Marquardt with ``solver="cg"``: at most this many CG iterations per solve (and
+at most ten per fitted number: ill-conditioned systems need more than ``P`` in floating
+point, and a cap near ``P`` lets LM crawl on mixed targets)."""
 
 _CG_RTOL = 1e-6
-"""Levenberg-Marquardt with ``solver="cg"``: stop CG at this residual relative to ``Jᵀr``."""
+"""Levenberg-Marquardt with ``solver="cg"``: the smallest forcing term (CG stops at this
+residual relative to ``Jᵀr``)."""
+
+_CG_FORCING_MAX = 0.1
+"""Levenberg-Marquardt with ``solver="cg"``: the largest forcing term.  The forcing term of a
+step is ``‖g‖ / ‖g₀‖`` (the scaled gradient now and at the first step) clipped to
+``[_CG_RTOL, _CG_FORCING_MAX]``: rough steps far from a solution, accurate ones near it
+(inexact Newton; the error then still falls superlinearly to a zero-residual fit)."""
 
 _DENSE_MAX_PARAMS = 4000
 """``solver="auto"``: the dense normal equations for at most this many fitted numbers."""
