@@ -1,11 +1,11 @@
 """``mtd.fit`` beside TensorLy's ``parafac`` (CP) and ``tensor_train`` (TT) on the same targets.
 
 Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep,lm]
-[--lm-sizes 8:4,16:4,...] [--mtd CHECKOUT] [--out FILE.json]`` (recovery: ``--only recovery
-[--restarts K] [--method NAME] [--recovery-cases ...]``) (BLAS pinned to one thread
-before numpy is imported; ``--mtd`` imports mtd from another checkout, e.g. the commit before
-a change).  Targets are exact low-rank tensors built with TensorLy's own random CP / TT
-generators (seeded), so neither library made them.
+[--lm-sizes 8:4,16:4,...] [--lm-solvers cholesky,cg] [--mtd CHECKOUT] [--out FILE.json]``
+(recovery: ``--only recovery [--restarts K] [--method NAME] [--recovery-cases ...]``) (BLAS
+pinned to one thread before numpy is imported; ``--mtd`` imports mtd from another checkout,
+e.g. the commit before a change).  Targets are exact low-rank tensors built with TensorLy's
+own random CP / TT generators (seeded), so neither library made them.
 
 * **CP** (order 3 and 4): ``mtd.fit`` on the star tree in the COLT form (the CP format;
   discretizers ``I_M``, random start) with ALS, and with ``"auto"`` (ALS, then
@@ -21,8 +21,11 @@ generators (seeded), so neither library made them.
 * **lm**: seconds per Levenberg-Marquardt step (``method="lm"``, one step per repeat, from
   a random start) on the balanced eq. 3 tree at ``N = 12`` and on mixed decompositions of
   the baseline and 2-swapped trees (mixture nodes of 4 modes; ``N = 8`` or ``16``), ``M = 2``,
-  sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs).  Run it with ``--mtd`` on an older
-  checkout for the before/after comparison.
+  sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs), for each ``solver=`` of
+  ``--lm-solvers`` (``auto``, ``cholesky``: dense normal equations, ``cg``: matrix-free
+  truncated conjugate gradients).  Run it with ``--mtd`` on an older checkout for the
+  before/after comparison (with the default ``--lm-solvers auto``: older checkouts have no
+  ``solver``).
 * **recovery**: how often ``mtd.fit`` (default method, 200 iterations) recovers a planted
   target to relative error ``1e-10`` from random starts: the target is the architecture
   drawn with seed 0, the starts are the same architecture drawn with seeds 101-105
@@ -171,7 +174,8 @@ def bench_lm(N, r, repeats, solver="auto"):
     for rep in range(repeats):
         model = _lm_models(N, r, 300 + rep)[1]
         t = time.perf_counter()
-        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0, solver=solver)
+        kw = {} if solver == "auto" else {"solver": solver}  # older checkouts: no solver
+        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0, **kw)
         times.append((time.perf_counter() - t) / max(res.n_iter, 1))
     return f"lm N={N} M=2 r={r} {name} P={n_params}", times
 
