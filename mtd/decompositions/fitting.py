@@ -462,16 +462,22 @@ class _Cholesky:
         self.gs = g / s
         self._factor: tuple[float, Any] | None = None
 
-    def solve(self, lam: float, rhs: np.ndarray) -> tuple[np.ndarray, float]:
-        """``z`` with ``(Hs + λ I) z = rhs``, and ``zᵀ Hs z``; ``LinAlgError`` if singular."""
+    def solve(self, lam: float, rhs: np.ndarray) -> np.ndarray:
+        """``z`` with ``(Hs + λ I) z = rhs``; ``LinAlgError`` if singular."""
         from scipy.linalg import cho_factor, cho_solve
 
         if self._factor is None or self._factor[0] != lam:
             A = self.Hs.copy()
             A[np.diag_indices_from(A)] += lam
             self._factor = (lam, cho_factor(A, lower=False, overwrite_a=True, check_finite=False))
-        z = cho_solve(self._factor[1], rhs, check_finite=False)
-        return z, float(z @ (self.Hs @ z))
+        return cho_solve(self._factor[1], rhs, check_finite=False)
+
+    def predicted(self, lam: float, z: np.ndarray) -> float:
+        """The decrease of ``½‖r‖²`` the quadratic model predicts for the step ``z``.
+
+        ``z`` solved ``(Hs + λ I) z = −gs``, so the decrease is ``½ (λ zᵀz − gsᵀz)``.
+        """
+        return 0.5 * (lam * float(z @ z) - float(self.gs @ z))
 
 
 class _ConjugateGradients:
@@ -506,6 +512,7 @@ class _ConjugateGradients:
         self.rtol = _CG_RTOL
         self.iterations: list[int] = []
         """CG iterations of every solve (for benchmarks)."""
+        self.zHz = 0.0
 
     def gram(self, z: np.ndarray) -> np.ndarray:
         """``Hs z``."""
@@ -515,10 +522,11 @@ class _ConjugateGradients:
         grads = gradients(backward(self.tape, jv), self.shapes)
         return np.concatenate([grads[k].ravel() for k in self.keys]) / self.s
 
-    def solve(self, lam: float, rhs: np.ndarray) -> tuple[np.ndarray, float]:
-        """Truncated CG for ``(Hs + λ I) z = rhs`` from ``z = 0``, and ``zᵀ Hs z``.
+    def solve(self, lam: float, rhs: np.ndarray) -> np.ndarray:
+        """Truncated CG for ``(Hs + λ I) z = rhs`` from ``z = 0``.
 
         Every iterate lowers the quadratic model, so a truncated ``z`` is a descent step.
+        ``self.zHz`` keeps ``zᵀ Hs z`` (from the recursive residual) for :meth:`predicted`.
         """
         z = np.zeros_like(rhs)
         res = rhs.copy()
@@ -539,7 +547,16 @@ class _ConjugateGradients:
             n += 1
         self.iterations.append(n)
         # z·(Hs + λ I) z = z·(rhs − res) for the recursive residual
-        return z, float(z @ (rhs - res)) - lam * float(z @ z)
+        self.zHz = float(z @ (rhs - res)) - lam * float(z @ z)
+        return z
+
+    def predicted(self, lam: float, z: np.ndarray) -> float:
+        """The decrease of ``½‖r‖²`` the quadratic model predicts for the last solve's ``z``.
+
+        ``−gsᵀz − ½ zᵀHs z``: exact for a truncated step too.
+        """
+        del lam
+        return -float(self.gs @ z) - 0.5 * self.zHz
 
 
 def _cg_system(
@@ -677,12 +694,11 @@ def _lm(
             if lam > _LM_DAMPING_MAX:  # steps of size ~ 1/λ: nothing left to try
                 break
             try:
-                z, zHz = sys.solve(lam, -gs)
+                z = sys.solve(lam, -gs)
             except np.linalg.LinAlgError:
                 lam, nu = lam * nu, 2 * nu
                 continue
-            # the decrease of ½‖r‖² the quadratic model predicts for the step z
-            predicted = -float(gs @ z) - 0.5 * zHz
+            predicted = sys.predicted(lam, z)
             step = z
             if _GEODESIC and sys.geodesic:
                 h = _GEODESIC_H
@@ -691,7 +707,7 @@ def _lm(
                 rdd = (up.out - 2 * tape.out + down.out) / (h * h)
                 grads = gradients(backward(tape, rdd), shapes)
                 v = np.concatenate([grads[k].ravel() for k in keys]) / s
-                acc = sys.solve(lam, -v)[0]
+                acc = sys.solve(lam, -v)
                 if 2 * np.linalg.norm(acc) <= _GEODESIC_ALPHA * np.linalg.norm(z):
                     step = z + 0.5 * acc
             trial = moved(params, step / s)
