@@ -1,11 +1,11 @@
 """``mtd.fit`` beside TensorLy's ``parafac`` (CP) and ``tensor_train`` (TT) on the same targets.
 
 Standalone: ``python benchmarks/bench_fit.py [--quick] [--repeats R] [--only cp,tt,sweep,lm]
-[--lm-sizes 8:4,16:4,...] [--mtd CHECKOUT] [--out FILE.json]`` (recovery: ``--only recovery
-[--restarts K] [--method NAME] [--recovery-cases ...]``) (BLAS pinned to one thread
-before numpy is imported; ``--mtd`` imports mtd from another checkout, e.g. the commit before
-a change).  Targets are exact low-rank tensors built with TensorLy's own random CP / TT
-generators (seeded), so neither library made them.
+[--lm-sizes 8:4,16:4,...] [--lm-solvers cholesky,cg] [--mtd CHECKOUT] [--out FILE.json]``
+(recovery: ``--only recovery [--restarts K] [--method NAME] [--recovery-cases ...]``) (BLAS
+pinned to one thread before numpy is imported; ``--mtd`` imports mtd from another checkout,
+e.g. the commit before a change).  Targets are exact low-rank tensors built with TensorLy's
+own random CP / TT generators (seeded), so neither library made them.
 
 * **CP** (order 3 and 4): ``mtd.fit`` on the star tree in the COLT form (the CP format;
   discretizers ``I_M``, random start) with ALS, and with ``"auto"`` (ALS, then
@@ -21,8 +21,11 @@ generators (seeded), so neither library made them.
 * **lm**: seconds per Levenberg-Marquardt step (``method="lm"``, one step per repeat, from
   a random start) on the balanced eq. 3 tree at ``N = 12`` and on mixed decompositions of
   the baseline and 2-swapped trees (mixture nodes of 4 modes; ``N = 8`` or ``16``), ``M = 2``,
-  sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs).  Run it with ``--mtd`` on an older
-  checkout for the before/after comparison.
+  sizes ``r`` from ``--lm-sizes`` (``N:r`` pairs), for each ``solver=`` of
+  ``--lm-solvers`` (``auto``, ``cholesky``: dense normal equations, ``cg``: matrix-free
+  truncated conjugate gradients).  Run it with ``--mtd`` on an older checkout for the
+  before/after comparison (with the default ``--lm-solvers auto``: older checkouts have no
+  ``solver``).
 * **recovery**: how often ``mtd.fit`` (default method, 200 iterations) recovers a planted
   target to relative error ``1e-10`` from random starts: the target is the architecture
   drawn with seed 0, the starts are the same architecture drawn with seeds 101-105
@@ -163,7 +166,7 @@ def _lm_models(N, r, seed):
     )
 
 
-def bench_lm(N, r, repeats):
+def bench_lm(N, r, repeats, solver="auto"):
     name, planted = _lm_models(N, r, 0)
     A = planted.to_tensor()
     n_params = mtd.n_parameters(planted)
@@ -171,7 +174,8 @@ def bench_lm(N, r, repeats):
     for rep in range(repeats):
         model = _lm_models(N, r, 300 + rep)[1]
         t = time.perf_counter()
-        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0)
+        kw = {} if solver == "auto" else {"solver": solver}  # older checkouts: no solver
+        res = mtd.fit(model, A, method="lm", max_iter=1, tol=0.0, **kw)
         times.append((time.perf_counter() - t) / max(res.n_iter, 1))
     return f"lm N={N} M=2 r={r} {name} P={n_params}", times
 
@@ -236,6 +240,11 @@ def main(argv=None):
         default="12:4,8:4,16:4,16:6,16:8",
         help="Levenberg-Marquardt cases as N:r pairs (N = 8 or 16: mixed; else a tree)",
     )
+    p.add_argument(
+        "--lm-solvers",
+        default="auto",
+        help="comma-separated solver= values for the lm cases: auto, cholesky, cg",
+    )
     p.add_argument("--mtd", type=Path, help="import mtd from this checkout")
     p.add_argument("--restarts", type=int, help="recovery: restarts= for mtd.fit")
     p.add_argument("--method", help="recovery: method= for mtd.fit (default: mtd's default)")
@@ -299,10 +308,12 @@ def main(argv=None):
             print(f"{case:<40} mtd als {t[0]:.2e} s/sweep ({t[1]:.1e}..{t[2]:.1e})")
             report["cases"].append({"case": case, "contender": "mtd als", "per_sweep": t})
     for N, r in lm_cases:
-        case, vals = bench_lm(N, r, a.repeats)
-        t = _summ(vals)
-        print(f"{case:<40} mtd lm  {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
-        report["cases"].append({"case": case, "contender": "mtd lm", "per_step": t})
+        for solver in a.lm_solvers.split(","):
+            case, vals = bench_lm(N, r, a.repeats, solver)
+            t = _summ(vals)
+            who = f"mtd lm {solver}"
+            print(f"{case:<40} {who:<18} {t[0]:.2e} s/step ({t[1]:.1e}..{t[2]:.1e})", flush=True)
+            report["cases"].append({"case": case, "contender": who, "per_step": t})
     for case in rec_cases:
         rows = bench_recovery(case, range(101, 106), a.restarts, a.method)
         ok = sum(row["error"] < 1e-10 for row in rows)

@@ -19,12 +19,23 @@ from mtd.decompositions._gradient import (
     forward,
     gradients,
     jacobian,
+    jacobian_factors,
+    jacobian_gram_diagonal,
+    jacobian_transpose_vector,
+    jacobian_vector,
     point_design,
     point_factors,
     point_layout,
     refresh,
+    tangent,
 )
-from mtd.decompositions.fitting import _normal_equations, _rebuild, _trainable
+from mtd.decompositions.fitting import (
+    _cg_system,
+    _Cholesky,
+    _normal_equations,
+    _rebuild,
+    _trainable,
+)
 
 TD = mtd.TreeDecomposition
 MD = mtd.MixedDecomposition
@@ -180,6 +191,138 @@ def test_normal_equations_match_finite_differences(name, chunked, monkeypatch):
     np.testing.assert_array_equal(H, H.T)
     np.testing.assert_allclose(H, J.T @ J, atol=1e-7 * scale)
     np.testing.assert_allclose(g, J.T @ res, atol=1e-7 * max(1.0, float(np.abs(J.T @ res).max())))
+
+
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_matrix_free_products_match_finite_differences(name):
+    """``J v``, ``Jᵀ u`` and ``diag JᵀJ`` from the Jacobian's factors (never formed) against
+    the Jacobian by central differences of the pointwise evaluator (every column; tied
+    arrays' uses summed), for random ``v`` and ``u``."""
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 21, 16)
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    shapes = {k: v.shape for k, v in params.items()}
+    fac = jacobian_factors(forward(d.plan, point_layout(d.plan, idx, dedup=False), params), shapes)
+    J = _central_jacobian(d, params, pts, scaled=False)
+    rng = np.random.default_rng(17)
+    v, u = rng.normal(size=J.shape[1]), rng.normal(size=J.shape[0])
+    scale = max(1.0, float(np.abs(J).max()))
+    np.testing.assert_allclose(jacobian_vector(fac, v), J @ v, atol=1e-7 * scale * J.shape[1])
+    np.testing.assert_allclose(
+        jacobian_transpose_vector(fac, u), J.T @ u, atol=1e-7 * scale * J.shape[0]
+    )
+    np.testing.assert_allclose(
+        jacobian_gram_diagonal(fac), (J**2).sum(axis=0), atol=1e-7 * scale**2 * J.shape[0]
+    )
+
+
+@pytest.mark.parametrize("dedup", [False, True])
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_tangent_matches_finite_differences(name, dedup):
+    """Forward mode over the tape (either layout; points repeat, so the deduplicated tables
+    are shared) against the central-difference Jacobian: ``J v`` for a random direction over
+    all fitted arrays, and for a direction in one array only (the others absent)."""
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 25, 22)
+    pts, idx = np.vstack([pts, pts[:5]]), {m: np.r_[v, v[:5]] for m, v in idx.items()}
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    tape = forward(d.plan, point_layout(d.plan, idx, dedup=dedup), params)
+    J = _central_jacobian(d, params, pts, scaled=False)
+    rng = np.random.default_rng(23)
+    v = rng.normal(size=J.shape[1])
+    splits = np.cumsum([a.size for a in params.values()])[:-1]
+    parts = dict(zip(params, np.split(v, splits), strict=True))
+    direction = {k: parts[k].reshape(a.shape) for k, a in params.items()}
+    scale = max(1.0, float(np.abs(J).max())) * J.shape[1]
+    np.testing.assert_allclose(tangent(tape, direction), J @ v, atol=1e-7 * scale)
+    last = list(params)[-1]
+    only = np.where(np.isin(np.arange(J.shape[1]), np.arange(splits[-1], J.shape[1])), v, 0.0)
+    np.testing.assert_allclose(tangent(tape, {last: direction[last]}), J @ only, atol=1e-7 * scale)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("name", sorted(ARCHITECTURES))
+def test_conjugate_gradients_run_to_convergence_give_the_dense_step(name, chunked, monkeypatch):
+    """The CG solver's damped step, iterated to convergence, equals the Cholesky solve of the
+    dense normal equations (an independent path: ``JᵀJ`` by ``syrk`` of the formed
+    Jacobian) to 1e-8 relative, for a small and a large damping; its gradient and scaling
+    equal the dense ones.  Chunked: products summed over chunks of a few points."""
+    if chunked:
+        monkeypatch.setattr(fitting, "_CHUNK_BYTES", 1)
+    d = ARCHITECTURES[name]()
+    pts, idx = _points(d, 30, 18)
+    y = np.random.default_rng(19).normal(size=len(pts))
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    shapes = {k: v.shape for k, v in params.items()}
+    dense = _Cholesky(*_normal_equations(d.plan, idx, y, params, shapes, output=0))
+    cg = _cg_system(d.plan, idx, y, params, shapes, output=0)
+    np.testing.assert_allclose(cg.s, dense.s, rtol=1e-10)
+    np.testing.assert_allclose(cg.gs, dense.gs, rtol=1e-9, atol=1e-12 * np.abs(dense.gs).max())
+    cg.max_iter, cg.rtol = 50 * len(cg.gs), 1e-15
+    for lam in (1e-3, 1.0):
+        z_dense = dense.solve(lam, -dense.gs)
+        z_cg = cg.solve(lam, -cg.gs)
+        assert np.linalg.norm(z_cg - z_dense) <= 1e-8 * np.linalg.norm(z_dense)
+        assert cg.predicted(lam, z_cg) == pytest.approx(dense.predicted(lam, z_dense), rel=1e-7)
+
+
+def test_truncated_conjugate_gradients_lower_the_quadratic_model():
+    """Cut off after one, two, … iterations, every CG step is a descent step of the damped
+    quadratic model, and more iterations lower it further (the property LM's gain ratio
+    relies on); the model value is computed from the formed dense ``Hs``."""
+    d = ARCHITECTURES["mixed-product"]()
+    pts, idx = _points(d, 40, 20)
+    y = np.random.default_rng(21).normal(size=len(pts))
+    params = {id(a): np.array(a, dtype=float) for a in _trainable(d.plan)}
+    shapes = {k: v.shape for k, v in params.items()}
+    dense = _Cholesky(*_normal_equations(d.plan, idx, y, params, shapes, output=0))
+    cg = _cg_system(d.plan, idx, y, params, shapes, output=0)
+    lam, values = 1e-2, [0.0]
+    for n in range(1, 8):
+        cg.max_iter = n
+        z = cg.solve(lam, -cg.gs)
+        assert cg.zHz == pytest.approx(float(z @ dense.Hs @ z), rel=1e-8)
+        values.append(float(dense.gs @ z) + 0.5 * float(z @ dense.Hs @ z) + 0.5 * lam * z @ z)
+    assert all(b < a for a, b in zip(values, values[1:], strict=False)), values
+
+
+def test_lm_with_conjugate_gradients_recovers_planted_targets():
+    """LM with the truncated CG solve (no geodesic acceleration): the planted tree of the
+    Cholesky test from the same nearby start, with completion, and a planted mixed
+    decomposition from 0.1% off, all to 1e-10; monotone kept steps."""
+    T = mtd.ModeTree.balanced(10)
+    planted = TD.random(T, M=2, r=2, seed=0, r_input=2)
+    A = planted.to_tensor()
+    rng = np.random.default_rng(1)
+    start = _rebuild(
+        planted,
+        {id(a): a * (1 + 1e-2 * rng.normal(size=a.shape)) for a in _trainable(planted.plan)},
+    )
+    res = mtd.fit(start, A, method="lm", solver="cg", max_iter=100)
+    assert res.method == "lm" and _full_error(res, planted) < 1e-10
+    assert all(b <= a for a, b in zip(res.loss, res.loss[1:], strict=False))
+    mask = rng.random(A.shape) < 0.6
+    res = mtd.fit(start, A, observed=mask, method="lm", solver="cg", max_iter=100)
+    assert _full_error(res, planted) < 1e-10
+    mixed = _mixed(3, 2, 2, seed=0)
+    rng = np.random.default_rng(10)
+    start = _rebuild(
+        mixed,
+        {
+            id(a): a + 1e-3 * np.abs(a).mean() * rng.normal(size=a.shape)
+            for a in _trainable(mixed.plan)
+        },
+    )
+    res = mtd.fit(start, mixed.to_tensor(), method="lm", solver="cg", max_iter=100)
+    assert _full_error(res, mixed) < 1e-10, res
+
+
+def test_solver_auto_picks_by_cost():
+    assert fitting._choose_solver("auto", 100, 50) == "cholesky"
+    assert fitting._choose_solver("auto", 65536, 960) == "cholesky"
+    assert fitting._choose_solver("auto", 65536, 3840) == "cg"
+    assert fitting._choose_solver("auto", 10, 5000) == "cg"
+    assert fitting._choose_solver("cholesky", 65536, 3840) == "cholesky"
 
 
 @pytest.mark.parametrize("name", ["mixed-product", "ht-linear", "colt-star", "eq3-outputs"])
@@ -585,6 +728,7 @@ def test_tied_weights_use_lbfgs_and_stay_tied():
         ({"observed": np.zeros((2, 2, 2, 2), bool)}, ValueError, "no entries"),
         ({"restarts": 0}, ValueError, "restarts"),
         ({"restarts": 2.5}, TypeError, "restarts"),
+        ({"solver": "qr"}, ValueError, "solver must be one of"),
     ],
 )
 def test_bad_input(kwargs, err, match):

@@ -56,11 +56,17 @@ __all__ = [
     "forward",
     "gradients",
     "jacobian",
+    "JacobianFactors",
+    "jacobian_factors",
+    "jacobian_gram_diagonal",
+    "jacobian_transpose_vector",
+    "jacobian_vector",
     "compressed_design",
     "point_design",
     "point_factors",
     "point_layout",
     "refresh",
+    "tangent",
     "use_counts",
 ]
 
@@ -688,3 +694,198 @@ def compressed_design(
     c = np.where(big, proj / np.where(big, root, 1.0), 0.0)
     K = (R[:, :, :, None] * table[:, None, None, :]).reshape(n * p, p * q)
     return K, c.reshape(-1)
+
+
+@dataclass
+class JacobianFactors:
+    """The Jacobian of one chunk of points over fitted arrays, kept as factors (never formed).
+
+    The column block of array ``k`` (offset ``offsets[k]``, viewed as ``p × q``) is
+    ``Σ_u left_u[b] ⊗ right_u[b]`` over the array's uses ``u`` (one per use; several for a
+    tied array), from one per-point reverse pass with seed 1 (:func:`backward`).
+    """
+
+    n_points: int
+    n_params: int
+    offsets: dict[int, int]
+    shapes2d: dict[int, tuple[int, int]]
+    uses: dict[int, list[tuple[np.ndarray, np.ndarray]]]
+    """Per array: its ``(left, right)`` pairs, ``(B, p)`` and ``(B, q)``."""
+
+
+def jacobian_factors(tape: Tape, shapes: Mapping[int, tuple[int, ...]]) -> JacobianFactors:
+    """The factors of :func:`jacobian` (same columns, same order), ``B (p + q)`` per use.
+
+    The tape must be per point (``dedup=False``).
+    """
+    lay = tape.layout
+    assert all(v is None for v in lay.inverse.values()), "jacobian_factors needs a per-point layout"
+    B = lay.n_points
+    offsets: dict[int, int] = {}
+    shapes2d: dict[int, tuple[int, int]] = {}
+    total = 0
+    for k, shape in shapes.items():
+        offsets[k] = total
+        size = math.prod(shape)
+        shapes2d[k] = (shape[0], size // shape[0]) if shape else (1, 1)
+        total += size
+    uses: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in shapes}
+    for u in backward(tape, np.ones(B)):
+        if u.key not in offsets or u.index is not None:
+            continue
+        left = u.left
+        if u.rows is not None:  # an output layer: only row ``rows`` is read
+            check_allocation((B, shapes2d[u.key][0]), 8, max_bytes=None, what="Jacobian factors")
+            left = np.zeros((B, shapes2d[u.key][0]))
+            left[:, u.rows] = u.left[:, 0]
+        uses[u.key].append((left, u.right))
+    return JacobianFactors(B, total, offsets, shapes2d, uses)
+
+
+def jacobian_vector(fac: JacobianFactors, v: np.ndarray) -> np.ndarray:
+    """``J v`` (``(B,)``) for ``v`` over all the factors' columns, without forming ``J``."""
+    out = np.zeros(fac.n_points)
+    for k, pairs in fac.uses.items():
+        p, q = fac.shapes2d[k]
+        o = fac.offsets[k]
+        V = v[o : o + p * q].reshape(p, q)
+        for left, right in pairs:
+            out += np.einsum("bp,bp->b", left, right @ V.T)
+    return out
+
+
+def jacobian_transpose_vector(fac: JacobianFactors, u: np.ndarray) -> np.ndarray:
+    """``Jᵀ u`` (``(P,)``) for ``u`` one number per point, without forming ``J``."""
+    out = np.zeros(fac.n_params)
+    for k, pairs in fac.uses.items():
+        p, q = fac.shapes2d[k]
+        o = fac.offsets[k]
+        block = out[o : o + p * q].reshape(p, q)
+        for left, right in pairs:
+            block += left.T @ (u[:, None] * right)
+    return out
+
+
+def jacobian_gram_diagonal(fac: JacobianFactors) -> np.ndarray:
+    """The diagonal of ``JᵀJ``: ``Σ_b J[b, c]²`` per column (tied arrays' uses summed first)."""
+    out = np.zeros(fac.n_params)
+    for k, pairs in fac.uses.items():
+        p, q = fac.shapes2d[k]
+        o = fac.offsets[k]
+        block = out[o : o + p * q].reshape(p, q)
+        for la, ra in pairs:
+            for lb, rb in pairs:
+                block += (la * lb).T @ (ra * rb)
+    return out
+
+
+def tangent(tape: Tape, direction: Mapping[int, np.ndarray]) -> np.ndarray:
+    """``J v``: the derivative of ``tape.out`` along ``direction`` (forward mode, exact).
+
+    ``direction`` maps ``id`` of a plan array to its change (arrays not in it are fixed;
+    discretizers always are).  One pass over the tape in its own layout, carrying every
+    slot's tangent table beside its value table: with a deduplicated layout this costs
+    about one evaluation of the plan, not one per point.  Per element, the fold's
+    tangent is ``∂g/∂a · da + ∂g/∂b · db`` (the one-sided derivatives of :func:`backward`).
+    """
+    plan, lay = tape.plan, tape.layout
+    reads, outs = _writers(plan)
+    B = lay.n_points
+
+    def val(a: np.ndarray) -> np.ndarray:
+        return tape.params.get(id(a), a)
+
+    def dval(a: np.ndarray) -> np.ndarray | None:
+        return direction.get(id(a))
+
+    def fold(xs: list[np.ndarray], accs: list[np.ndarray], dxs: list[Any]) -> Any:
+        dacc = dxs[0]
+        for i in range(1, len(xs)):
+            da = None if dacc is None else _g_grad(plan.g, accs[i - 1], xs[i], dacc)[0]
+            db = None if dxs[i] is None else _g_grad(plan.g, accs[i - 1], xs[i], dxs[i])[1]
+            dacc = da if db is None else (db if da is None else da + db)
+        return dacc
+
+    def add(a: Any, b: Any) -> Any:
+        return b if a is None else (a if b is None else a + b)
+
+    check_allocation(
+        (sum(lay.n_rows.values()) + B, max(plan.slot_sizes.values())),
+        8,
+        max_bytes=None,
+        what="a tangent tape",
+    )
+    dvalues: list[Any] = [None] * len(plan.steps)
+
+    def dread(where: tuple[int, int]) -> Any:
+        v = dvalues[where[0]]
+        return v[where[1]] if isinstance(v, tuple) else v
+
+    for i, step in enumerate(plan.steps):
+        rec = tape.records[i]
+        if isinstance(step, LeafStep):
+            dw = None if step.weight is None else dval(step.weight)
+            dvalues[i] = None if dw is None else rec @ dw.T
+        elif isinstance(step, NodeStep):
+            ck = lay.child_rows[step.slot]
+            dxs = [dread(w) for w in reads[i]]
+            ws = [val(w) for w in step.weights]
+            dws = [dval(w) for w in step.weights]
+            if step.kind == "eq3":
+                tables, ops, accs = rec
+                dops: list[Any] = []
+                for x, dx, w, dw, r in zip(tables, dxs, ws, dws, ck, strict=True):
+                    t = add(None if dx is None else dx @ w.T, None if dw is None else x @ dw.T)
+                    dops.append(None if t is None else _gather(t, r))
+                dvalues[i] = fold(ops, accs, dops)
+            elif step.kind == "colt":
+                kids, accs = rec
+                dk = [None if dx is None else _gather(dx, r) for dx, r in zip(dxs, ck, strict=True)]
+                dacc = fold(kids, accs, dk)
+                dvalues[i] = add(
+                    None if dacc is None else dacc @ ws[0].T,
+                    None if dws[0] is None else accs[-1] @ dws[0].T,
+                )
+            else:
+                kids, kron = rec
+                dk = [None if dx is None else _gather(dx, r) for dx, r in zip(dxs, ck, strict=True)]
+                dout = dk[0]
+                for j in range(1, len(kids)):
+                    n_b = kids[j].shape[0]
+                    a = None
+                    if dout is not None:
+                        a = (dout[:, :, None] * kids[j][:, None, :]).reshape(n_b, -1)
+                    b = None
+                    dkj = dk[j]
+                    if dkj is not None:
+                        b = (kron[j - 1][:, :, None] * dkj[:, None, :]).reshape(n_b, -1)
+                    dout = add(a, b)
+                Bm = ws[0].reshape(ws[0].shape[0], -1)
+                dw0 = dws[0]
+                dB = None if dw0 is None else dw0.reshape(Bm.shape)
+                dvalues[i] = add(
+                    None if dout is None else dout @ Bm.T,
+                    None if dB is None else kron[-1] @ dB.T,
+                )
+        else:
+            assert isinstance(step, SwapStep)
+            n = step.n_channels
+            da, db = dread(reads[i][0]), dread(reads[i][1])
+            if da is None and db is None:
+                dvalues[i] = (None, None)
+                continue
+            s, t = step.slots
+            da = np.zeros((lay.n_rows[s], plan.slot_sizes[s])) if da is None else da
+            db = np.zeros((lay.n_rows[t], plan.slot_sizes[t])) if db is None else db
+            a, b = da.copy(), db.copy()
+            a[:, :n], b[:, :n] = db[:, :n], da[:, :n]
+            dvalues[i] = (a, b)
+    out = np.zeros(B)
+    for term, where, x in zip(plan.outputs, outs, tape.out_inputs, strict=True):
+        dx = dread(where)
+        if dx is not None:
+            dx = _gather(dx, lay.inverse[term.slot])
+            out += dx[:, tape.output] if term.matrix is None else dx @ val(term.matrix)[tape.output]
+        if term.matrix is not None and dval(term.matrix) is not None:
+            out += x @ direction[id(term.matrix)][tape.output]
+    return out
