@@ -286,18 +286,23 @@ def test_truncated_conjugate_gradients_lower_the_quadratic_model():
     assert all(b < a for a, b in zip(values, values[1:], strict=False)), values
 
 
-def test_lm_with_conjugate_gradients_recovers_planted_targets():
-    """LM with the truncated CG solve (no geodesic acceleration): the planted tree of the
-    Cholesky test from the same nearby start, with completion, and a planted mixed
-    decomposition from 0.1% off, all to 1e-10; monotone kept steps."""
-    T = mtd.ModeTree.balanced(10)
-    planted = TD.random(T, M=2, r=2, seed=0, r_input=2)
-    A = planted.to_tensor()
+def _nearby_planted_tree():
+    """A planted balanced N = 10 tree (M = r = 2), its tensor, a start 1 % off it, and the
+    generator that drew the start (the tests draw their completion masks from it next)."""
+    planted = TD.random(mtd.ModeTree.balanced(10), M=2, r=2, seed=0, r_input=2)
     rng = np.random.default_rng(1)
     start = _rebuild(
         planted,
         {id(a): a * (1 + 1e-2 * rng.normal(size=a.shape)) for a in _trainable(planted.plan)},
     )
+    return planted, planted.to_tensor(), start, rng
+
+
+def test_lm_with_conjugate_gradients_recovers_planted_targets():
+    """LM with the truncated CG solve (no geodesic acceleration): the planted tree of the
+    Cholesky test from the same nearby start, with completion, and a planted mixed
+    decomposition from 0.1% off, all to 1e-10; monotone kept steps."""
+    planted, A, start, rng = _nearby_planted_tree()
     res = mtd.fit(start, A, method="lm", solver="cg", max_iter=100)
     assert res.method == "lm" and _full_error(res, planted) < 1e-10
     assert all(b <= a for a, b in zip(res.loss, res.loss[1:], strict=False))
@@ -498,14 +503,7 @@ def test_lm_converges_locally_on_mixed_where_als_crawls():
 
 
 def test_lm_recovers_planted_trees_from_nearby_and_with_completion():
-    T = mtd.ModeTree.balanced(10)
-    planted = TD.random(T, M=2, r=2, seed=0, r_input=2)
-    A = planted.to_tensor()
-    rng = np.random.default_rng(1)
-    start = _rebuild(
-        planted,
-        {id(a): a * (1 + 1e-2 * rng.normal(size=a.shape)) for a in _trainable(planted.plan)},
-    )
+    planted, A, start, rng = _nearby_planted_tree()
     res = mtd.fit(start, A, method="lm", max_iter=100)
     assert res.method == "lm" and _full_error(res, planted) < 1e-10
     mask = rng.random(A.shape) < 0.6
